@@ -66,17 +66,17 @@ enum ss_rc ss_tls_check_url(const char *url, const char *what, const char *serve
 	if (strncasecmp(url, "https://", 8) != 0)
 		return SS_OK;
 	host = url + 8;
-	end = host;
+	end = host + strcspn(host, "/?#");
+	if (memchr(host, '@', (size_t)(end - host)) != NULL) {
+		if (ss_buf_addf(err, "%s: a URL with user information is not supported", what) != SS_OK)
+			return SS_ERR_NOMEM;
+		return SS_ERR_INVALID;
+	}
 	if (*host == '[') {
 		end = strchr(host, ']');
 		end = end ? end + 1 : host + strlen(host);
 	} else {
 		end = host + strcspn(host, ":/?#");
-	}
-	if (memchr(host, '@', (size_t)(end - host)) != NULL) {
-		if (ss_buf_addf(err, "%s: a URL with user information is not supported", what) != SS_OK)
-			return SS_ERR_NOMEM;
-		return SS_ERR_INVALID;
 	}
 	if (!ss_tls_host_is_ip(host, (size_t)(end - host)))
 		return SS_OK;
