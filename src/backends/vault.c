@@ -1,0 +1,1243 @@
+#include "vault.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "backends/oidc.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "core/mask.h"
+#include "core/strset.h"
+#include "core/banned.h"
+
+/* LIST answers of big folders are large; reads are small. */
+#define VAULT_MAX_LIST_RESPONSE ((size_t)10 * 1024 * 1024)
+#define VAULT_MAX_READ_RESPONSE ((size_t)4 * 1024 * 1024)
+
+struct mount_ver {
+	char *mount;
+	int version;
+	struct mount_ver *next;
+};
+
+struct ss_vault {
+	struct ss_http *h;
+	const struct ss_vault_settings *s;
+	char *base;       /* scheme://host[:port], no trailing slash */
+	char *connect_to; /* for VAULT_TLS_SERVER_NAME */
+	char *token;      /* a secret */
+	int token_from_login;
+	struct mount_ver *versions;
+};
+
+/* The answer of one synchronous call. */
+struct call {
+	enum ss_rc rc;
+	long status;
+	cJSON *doc; /* parsed body, or NULL */
+	char error[256];
+};
+
+static const char *nz(const char *s, const char *def)
+{
+	return s != NULL && *s != '\0' ? s : def;
+}
+
+/* Split "scheme://host:port/..." and build the base URL, rewriting the
+ * host to the TLS server name when one is set (connect-to keeps the
+ * connection going to the address given). */
+static enum ss_rc parse_address(struct ss_vault *v, const char *addr, const char *sni,
+				struct ss_buf *err)
+{
+	const char *scheme_end, *host, *host_end, *port, *end;
+	struct ss_buf b;
+	enum ss_rc rc = SS_OK;
+	int https;
+
+	ss_buf_init(&b, 4096);
+	scheme_end = strstr(addr, "://");
+	if (scheme_end == NULL) {
+		rc = SS_ERR_INVALID;
+		goto bad;
+	}
+	https = (size_t)(scheme_end - addr) == 5 && strncasecmp(addr, "https", 5) == 0;
+	if (!https && !((size_t)(scheme_end - addr) == 4 && strncasecmp(addr, "http", 4) == 0)) {
+		rc = SS_ERR_INVALID;
+		goto bad;
+	}
+	host = scheme_end + 3;
+	end = host + strcspn(host, "/?#");
+	if (*host == '[') {
+		host_end = memchr(host, ']', (size_t)(end - host));
+		if (host_end == NULL) {
+			rc = SS_ERR_INVALID;
+			goto bad;
+		}
+		host_end++;
+	} else {
+		host_end = memchr(host, ':', (size_t)(end - host));
+		if (host_end == NULL)
+			host_end = end;
+	}
+	if (host_end == host) {
+		rc = SS_ERR_INVALID;
+		goto bad;
+	}
+	port = host_end < end && *host_end == ':' ? host_end + 1 : NULL;
+	if (sni != NULL && *sni != '\0') {
+		const char *p = port ? port : (https ? "443" : "80");
+		size_t plen = port ? (size_t)(end - port) : strlen(p);
+
+		rc = ss_buf_addf(&b, "%s:%.*s:%.*s:%.*s", sni, (int)plen, p,
+				 (int)(host_end - host), host, (int)plen, p);
+		if (rc == SS_OK && (v->connect_to = ss_strdup(b.data)) == NULL)
+			rc = SS_ERR_NOMEM;
+		ss_buf_reset(&b);
+		if (rc == SS_OK)
+			rc = ss_buf_addf(&b, "%.*s://%s%s%.*s", (int)(scheme_end - addr), addr, sni,
+					 port ? ":" : "", port ? (int)(end - port) : 0,
+					 port ? port : "");
+	} else {
+		rc = ss_buf_addf(&b, "%.*s", (int)(end - addr), addr);
+	}
+	if (rc == SS_OK && (v->base = ss_strdup(b.data)) == NULL)
+		rc = SS_ERR_NOMEM;
+	ss_buf_free(&b);
+	return rc;
+bad:
+	ss_buf_free(&b);
+	if (ss_buf_addf(err,
+			"vault: address '%s' is not a URL like https://vault.example.com:8200 "
+			"(set vault.address or VAULT_ADDR)",
+			addr) != SS_OK)
+		return SS_ERR_NOMEM;
+	return rc;
+}
+
+struct ss_vault *ss_vault_new(struct ss_http *h, const struct ss_vault_settings *s,
+			      struct ss_buf *err)
+{
+	struct ss_vault *v;
+
+	if (s->address == NULL || *s->address == '\0') {
+		if (ss_buf_adds(err, "vault: no address: set vault.address in the config or "
+				     "VAULT_ADDR") != SS_OK)
+			return NULL;
+		return NULL;
+	}
+	v = calloc(1, sizeof(*v));
+	if (v == NULL)
+		return NULL;
+	v->h = h;
+	v->s = s;
+	if (parse_address(v, s->address, s->tls_server_name, err) != SS_OK) {
+		ss_vault_free(v);
+		return NULL;
+	}
+	return v;
+}
+
+void ss_vault_free(struct ss_vault *v)
+{
+	struct mount_ver *m, *n;
+
+	if (v == NULL)
+		return;
+	for (m = v->versions; m != NULL; m = n) {
+		n = m->next;
+		free(m->mount);
+		free(m);
+	}
+	free(v->base);
+	free(v->connect_to);
+	ss_free_secret(v->token);
+	free(v);
+}
+
+/* A request for "/v1/" + path (path already URL-encoded). */
+static struct ss_http_req *vreq(struct ss_vault *v, const char *method, const char *path,
+				const char *label)
+{
+	struct ss_http_req *req;
+	struct ss_buf url;
+	enum ss_rc rc;
+
+	ss_buf_init(&url, 0);
+	if (ss_buf_addf(&url, "%s/v1/%s", v->base, path) != SS_OK) {
+		ss_buf_free(&url);
+		return NULL;
+	}
+	req = ss_http_req_new(method, url.data);
+	ss_buf_free(&url);
+	if (req == NULL)
+		return NULL;
+	req->service = SS_TLS_VAULT;
+	req->label = label;
+	rc = ss_http_req_header(req, "Accept", "application/json");
+	if (rc == SS_OK && v->token != NULL)
+		rc = ss_http_req_header(req, "X-Vault-Token", v->token);
+	if (rc == SS_OK && v->s->namespace != NULL && *v->s->namespace != '\0')
+		rc = ss_http_req_header(req, "X-Vault-Namespace", v->s->namespace);
+	if (rc == SS_OK && v->connect_to != NULL &&
+	    (req->connect_to = ss_strdup(v->connect_to)) == NULL)
+		rc = SS_ERR_NOMEM;
+	if (rc != SS_OK) {
+		ss_http_req_free(req);
+		return NULL;
+	}
+	return req;
+}
+
+/* Vault answers 412 while a standby catches up: retry it too. */
+static enum ss_http_verdict vault_classify(const struct ss_http_resp *resp, void *ctx)
+{
+	(void)ctx;
+	return resp->status == 412 ? SS_HTTP_RETRY : SS_HTTP_DEFAULT;
+}
+
+static void on_call(struct ss_http_resp *resp, void *ctx)
+{
+	struct call *c = ctx;
+
+	c->rc = resp->rc;
+	c->status = resp->status;
+	snprintf(c->error, sizeof(c->error), "%s", resp->error);
+	if (resp->rc == SS_OK && resp->body.len > 0 &&
+	    ss_json_parse(resp->body.data, resp->body.len, &c->doc) != SS_OK)
+		c->doc = NULL;
+}
+
+/* Run one request to completion; body (may be NULL) is the JSON to send. */
+static enum ss_rc vcall(struct ss_vault *v, const char *method, const char *path,
+			const char *label, const char *body, int secret_body, struct call *c)
+{
+	struct ss_http_req *req;
+	enum ss_rc rc;
+
+	memset(c, 0, sizeof(*c));
+	c->rc = SS_ERR_INTERNAL;
+	req = vreq(v, method, path, label);
+	if (req == NULL)
+		return SS_ERR_NOMEM;
+	req->classify = vault_classify;
+	req->secret_body = secret_body;
+	req->secret_response = 1;
+	req->idempotent = 1;
+	req->max_response = VAULT_MAX_READ_RESPONSE;
+	req->done = on_call;
+	req->ctx = c;
+	if (body != NULL) {
+		rc = ss_http_req_body(req, body, strlen(body));
+		if (rc == SS_OK)
+			rc = ss_http_req_header(req, "Content-Type", "application/json");
+		if (rc != SS_OK) {
+			ss_http_req_free(req);
+			return rc;
+		}
+	}
+	rc = ss_http_submit(v->h, req);
+	if (rc != SS_OK)
+		return rc;
+	rc = ss_http_run(v->h);
+	return rc != SS_OK ? rc : c->rc;
+}
+
+static void call_free(struct call *c)
+{
+	ss_json_delete_secret(c->doc);
+	c->doc = NULL;
+}
+
+/* Vault's own words from {"errors": [...]}, for messages. */
+static void vault_says(const cJSON *doc, char *out, size_t size)
+{
+	const cJSON *errs = ss_json_get_array(doc, "errors");
+	const cJSON *first = errs ? cJSON_GetArrayItem(errs, 0) : NULL;
+	size_t i, j = 0;
+
+	out[0] = '\0';
+	if (!cJSON_IsString(first) || first->valuestring == NULL)
+		return;
+	/* One line: Vault's multi-error text has tabs and newlines. */
+	for (i = 0; first->valuestring[i] != '\0' && j + 1 < size; i++) {
+		char ch = first->valuestring[i];
+
+		if (ch == '\n' || ch == '\t' || ch == '\r') {
+			if (j > 0 && out[j - 1] != ' ')
+				out[j++] = ' ';
+			continue;
+		}
+		if (ch == '*' && (j == 0 || out[j - 1] == ' '))
+			continue;
+		out[j++] = ch;
+	}
+	while (j > 0 && out[j - 1] == ' ')
+		j--;
+	out[j] = '\0';
+	if (strcmp(out, "1 error occurred: permission denied") == 0 ||
+	    strcmp(out, "1 error occurred:  permission denied") == 0)
+		snprintf(out, size, "permission denied");
+}
+
+/* Append "vault: WHAT: STATUS reason (hint)" for a failed call. */
+static enum ss_rc call_error(struct ss_buf *err, const char *what, const struct call *c,
+			     const char *capability, const char *policy_path)
+{
+	char says[200];
+
+	if (c->rc != SS_OK)
+		return ss_buf_addf(err, "vault: %s: %s\n", what, c->error);
+	vault_says(c->doc, says, sizeof(says));
+	if (c->status == 403 && capability != NULL)
+		return ss_buf_addf(err, "vault: %s: 403 %s (policy needs \"%s\" on %s)\n", what,
+				   nz(says, "permission denied"), capability, policy_path);
+	if (c->status == 403)
+		return ss_buf_addf(err, "vault: %s: 403 %s\n", what, nz(says, "permission denied"));
+	if (c->status == 404)
+		return ss_buf_addf(err, "vault: %s: 404 not found%s%s\n", what, says[0] ? ": " : "",
+				   says);
+	return ss_buf_addf(err, "vault: %s: HTTP %ld%s%s\n", what, c->status, says[0] ? " " : "",
+			   says);
+}
+
+static enum ss_rc take_login_token(struct ss_vault *v, const struct call *c)
+{
+	const char *tok = ss_json_get_string(ss_json_get_object(c->doc, "auth"), "client_token");
+
+	if (tok == NULL || *tok == '\0')
+		return SS_ERR_PARSE;
+	if (ss_mask_add(ss_mask_global(), tok) != SS_OK)
+		return SS_ERR_NOMEM;
+	ss_free_secret(v->token);
+	v->token = ss_strdup(tok);
+	if (v->token == NULL)
+		return SS_ERR_NOMEM;
+	v->token_from_login = 1;
+	return SS_OK;
+}
+
+static enum ss_rc login_approle(struct ss_vault *v, struct ss_buf *err)
+{
+	const char *mount = nz(v->s->approle_mount, "approle");
+	struct ss_buf path, what;
+	cJSON *body = NULL;
+	char *text = NULL;
+	struct call c;
+	enum ss_rc rc;
+
+	memset(&c, 0, sizeof(c));
+	ss_buf_init(&path, 0);
+	ss_buf_init(&what, 0);
+	if (v->s->role_id == NULL || v->s->secret_id == NULL) {
+		rc = SS_ERR_INVALID;
+		if (ss_buf_adds(err, "vault: AppRole auth needs role_id and secret_id\n") != SS_OK)
+			rc = SS_ERR_NOMEM;
+		goto out;
+	}
+	if (ss_mask_add(ss_mask_global(), v->s->role_id) != SS_OK ||
+	    ss_mask_add(ss_mask_global(), v->s->secret_id) != SS_OK) {
+		rc = SS_ERR_NOMEM;
+		goto out;
+	}
+	body = cJSON_CreateObject();
+	if (body == NULL || cJSON_AddStringToObject(body, "role_id", v->s->role_id) == NULL ||
+	    cJSON_AddStringToObject(body, "secret_id", v->s->secret_id) == NULL) {
+		rc = SS_ERR_NOMEM;
+		goto out;
+	}
+	rc = ss_json_print(body, &text);
+	if (rc == SS_OK)
+		rc = ss_buf_adds(&path, "auth/");
+	if (rc == SS_OK)
+		rc = ss_http_urlencode(&path, mount, 1);
+	if (rc == SS_OK)
+		rc = ss_buf_adds(&path, "/login");
+	if (rc == SS_OK)
+		rc = ss_buf_addf(&what, "AppRole login at %s", path.data);
+	if (rc != SS_OK)
+		goto out;
+	rc = vcall(v, "POST", path.data, "vault approle login", text, 1, &c);
+	if (rc == SS_OK && c.status == 200) {
+		rc = take_login_token(v, &c);
+		if (rc == SS_ERR_PARSE && ss_buf_addf(err, "vault: %s: the answer has no "
+							 "auth.client_token\n",
+						      what.data) != SS_OK)
+			rc = SS_ERR_NOMEM;
+		goto out;
+	}
+	if (rc == SS_OK)
+		rc = c.status == 400 || c.status == 403 ? SS_ERR_AUTH : SS_ERR_HTTP;
+	if (call_error(err, what.data, &c, NULL, NULL) != SS_OK)
+		rc = SS_ERR_NOMEM;
+	else if (c.status == 400 &&
+		 ss_buf_addf(err, "  (check role_id and secret_id, and that the AppRole "
+				  "is enabled at auth/%s)\n",
+			     mount) != SS_OK)
+		rc = SS_ERR_NOMEM;
+out:
+	call_free(&c);
+	ss_json_delete_secret(body);
+	ss_free_secret(text);
+	ss_buf_free(&path);
+	ss_buf_free(&what);
+	return rc;
+}
+
+static enum ss_rc login_jwt(struct ss_vault *v, struct ss_buf *err)
+{
+	const char *mount = nz(v->s->jwt_mount, "jwt");
+	struct ss_buf path, what, claims;
+	cJSON *body = NULL;
+	char *jwt = NULL, *text = NULL;
+	struct call c;
+	enum ss_rc rc;
+
+	memset(&c, 0, sizeof(c));
+	ss_buf_init(&path, 0);
+	ss_buf_init(&what, 0);
+	ss_buf_init(&claims, 0);
+	rc = ss_oidc_fetch(v->h, v->s->jwt_audience, &jwt, err);
+	if (rc != SS_OK) {
+		if (ss_buf_adds(err, " (needed for Vault JWT auth)\n") != SS_OK)
+			rc = SS_ERR_NOMEM;
+		goto out;
+	}
+	body = cJSON_CreateObject();
+	if (body == NULL || cJSON_AddStringToObject(body, "jwt", jwt) == NULL ||
+	    (v->s->jwt_role != NULL &&
+	     cJSON_AddStringToObject(body, "role", v->s->jwt_role) == NULL)) {
+		rc = SS_ERR_NOMEM;
+		goto out;
+	}
+	rc = ss_json_print(body, &text);
+	if (rc == SS_OK)
+		rc = ss_buf_adds(&path, "auth/");
+	if (rc == SS_OK)
+		rc = ss_http_urlencode(&path, mount, 1);
+	if (rc == SS_OK)
+		rc = ss_buf_adds(&path, "/login");
+	if (rc == SS_OK)
+		rc = ss_buf_addf(&what, "JWT login at %s as role '%s'", path.data,
+				 nz(v->s->jwt_role, "(default)"));
+	if (rc != SS_OK)
+		goto out;
+	rc = vcall(v, "POST", path.data, "vault jwt login", text, 1, &c);
+	if (rc == SS_OK && c.status == 200) {
+		rc = take_login_token(v, &c);
+		if (rc == SS_ERR_PARSE && ss_buf_addf(err, "vault: %s: the answer has no "
+							 "auth.client_token\n",
+						      what.data) != SS_OK)
+			rc = SS_ERR_NOMEM;
+		goto out;
+	}
+	if (rc == SS_OK)
+		rc = c.status == 400 || c.status == 403 ? SS_ERR_AUTH : SS_ERR_HTTP;
+	if (call_error(err, what.data, &c, NULL, NULL) != SS_OK ||
+	    ss_oidc_describe_claims(jwt, &claims) != SS_OK) {
+		rc = SS_ERR_NOMEM;
+		goto out;
+	}
+	if (c.rc == SS_OK && claims.len > 0 &&
+	    ss_buf_addf(err, "  (the role's bound_audiences/bound_claims must match the token: %s)\n",
+			claims.data) != SS_OK)
+		rc = SS_ERR_NOMEM;
+out:
+	call_free(&c);
+	ss_json_delete_secret(body);
+	ss_free_secret(text);
+	ss_free_secret(jwt);
+	ss_buf_free(&path);
+	ss_buf_free(&what);
+	ss_buf_free(&claims);
+	return rc;
+}
+
+enum ss_rc ss_vault_login(struct ss_vault *v, struct ss_buf *err)
+{
+	switch (v->s->auth) {
+	case SS_VAULT_AUTH_TOKEN:
+		if (v->s->token == NULL || *v->s->token == '\0')
+			break;
+		if (ss_mask_add(ss_mask_global(), v->s->token) != SS_OK)
+			return SS_ERR_NOMEM;
+		ss_free_secret(v->token);
+		v->token = ss_strdup(v->s->token);
+		return v->token ? SS_OK : SS_ERR_NOMEM;
+	case SS_VAULT_AUTH_APPROLE:
+		return login_approle(v, err);
+	case SS_VAULT_AUTH_JWT:
+		return login_jwt(v, err);
+	case SS_VAULT_AUTH_NONE:
+		break;
+	}
+	if (ss_buf_adds(err, "vault: no credentials: configure vault.auth (token, approle or jwt) "
+			     "or set VAULT_TOKEN\n") != SS_OK)
+		return SS_ERR_NOMEM;
+	return SS_ERR_AUTH;
+}
+
+void ss_vault_logout(struct ss_vault *v)
+{
+	struct call c;
+	enum ss_rc rc;
+
+	if (v == NULL || !v->token_from_login || v->token == NULL)
+		return;
+	rc = vcall(v, "POST", "auth/token/revoke-self", "vault token revoke", NULL, 0, &c);
+	if (rc != SS_OK || (c.status != 204 && c.status != 200))
+		ss_warn("vault: could not revoke the login token (auth/token/revoke-self: %s); it "
+			"expires with its TTL",
+			rc != SS_OK ? c.error : "refused");
+	else
+		ss_debug("vault: login token revoked");
+	call_free(&c);
+	v->token_from_login = 0;
+	ss_free_secret(v->token);
+	v->token = NULL;
+}
+
+enum ss_rc ss_vault_lookup_self(struct ss_vault *v, struct ss_buf *err)
+{
+	struct call c;
+	enum ss_rc rc;
+
+	rc = vcall(v, "GET", "auth/token/lookup-self", "vault token lookup", NULL, 0, &c);
+	if (rc == SS_OK && c.status == 200) {
+		call_free(&c);
+		return SS_OK;
+	}
+	if (rc == SS_OK)
+		rc = SS_ERR_AUTH;
+	if (c.rc == SS_OK && c.status == 403) {
+		if (ss_buf_adds(err, "vault: the token is invalid, expired or revoked "
+				     "(auth/token/lookup-self: 403)\n") != SS_OK)
+			rc = SS_ERR_NOMEM;
+	} else if (call_error(err, "GET auth/token/lookup-self", &c, NULL, NULL) != SS_OK) {
+		rc = SS_ERR_NOMEM;
+	}
+	call_free(&c);
+	return rc;
+}
+
+static int cached_version(struct ss_vault *v, const char *mount)
+{
+	struct mount_ver *m;
+
+	for (m = v->versions; m != NULL; m = m->next)
+		if (strcmp(m->mount, mount) == 0)
+			return m->version;
+	return 0;
+}
+
+static enum ss_rc cache_version(struct ss_vault *v, const char *mount, int version)
+{
+	struct mount_ver *m;
+
+	if (cached_version(v, mount) != 0)
+		return SS_OK;
+	m = calloc(1, sizeof(*m));
+	if (m == NULL || (m->mount = ss_strdup(mount)) == NULL) {
+		free(m);
+		return SS_ERR_NOMEM;
+	}
+	m->version = version;
+	m->next = v->versions;
+	v->versions = m;
+	return SS_OK;
+}
+
+/* Interpret a sys/internal/ui/mounts answer. */
+static enum ss_rc version_from_answer(const struct call *c, const char *mount, int *version,
+				      struct ss_buf *err)
+{
+	const cJSON *data = ss_json_get_object(c->doc, "data");
+	const char *type = ss_json_get_string(data, "type");
+	const char *ver = ss_json_get_string(ss_json_get_object(data, "options"), "version");
+
+	if (c->rc == SS_OK && c->status == 200 && type != NULL) {
+		if (strcmp(type, "kv") != 0 && strcmp(type, "generic") != 0) {
+			if (ss_buf_addf(err, "vault: mount '%s' is a '%s' secrets engine, not KV\n",
+					mount, type) != SS_OK)
+				return SS_ERR_NOMEM;
+			return SS_ERR_INVALID;
+		}
+		*version = ver != NULL && strcmp(ver, "2") == 0 ? 2 : 1;
+		return SS_OK;
+	}
+	if (c->rc == SS_OK && (c->status == 403 || c->status == 404 || c->status == 400)) {
+		if (ss_buf_addf(err,
+				"vault: mount '%s' not found, or the token cannot see it "
+				"(sys/internal/ui/mounts/%s: %ld); check the mount name and the "
+				"policy, or set kv_version in the source\n",
+				mount, mount, c->status) != SS_OK)
+			return SS_ERR_NOMEM;
+		return c->status == 403 ? SS_ERR_AUTH : SS_ERR_NOTFOUND;
+	}
+	if (call_error(err, "GET sys/internal/ui/mounts", c, NULL, NULL) != SS_OK)
+		return SS_ERR_NOMEM;
+	return c->rc != SS_OK ? c->rc : SS_ERR_PARSE;
+}
+
+static enum ss_rc mounts_path(struct ss_buf *path, const char *mount)
+{
+	enum ss_rc rc = ss_buf_adds(path, "sys/internal/ui/mounts/");
+
+	return rc == SS_OK ? ss_http_urlencode(path, mount, 1) : rc;
+}
+
+enum ss_rc ss_vault_kv_version(struct ss_vault *v, const char *mount, int *version,
+			       struct ss_buf *err)
+{
+	struct ss_buf path;
+	struct call c;
+	enum ss_rc rc;
+
+	*version = cached_version(v, mount);
+	if (*version != 0)
+		return SS_OK;
+	memset(&c, 0, sizeof(c));
+	ss_buf_init(&path, 0);
+	rc = mounts_path(&path, mount);
+	if (rc == SS_OK)
+		rc = vcall(v, "GET", path.data, "vault mount info", NULL, 0, &c);
+	if (rc == SS_OK || rc == SS_ERR_NET || rc == SS_ERR_INVALID)
+		rc = version_from_answer(&c, mount, version, err);
+	if (rc == SS_OK)
+		rc = cache_version(v, mount, *version);
+	call_free(&c);
+	ss_buf_free(&path);
+	return rc;
+}
+
+/* --- the recursive tree read --- */
+
+enum item_kind {
+	ITEM_VERSION,
+	ITEM_LIST,
+	ITEM_READ,     /* a secret found by a LIST */
+	ITEM_START     /* a start path without '/': read, else list it */
+};
+
+struct ss_vault_tree {
+	struct ss_vault *v;
+	char *mount;
+	int version;
+	char **starts;
+	size_t nstarts;
+	cJSON *result;
+	struct ss_strset folders;
+	struct ss_strset secrets;
+	long lists, reads;
+	int outstanding;
+	enum ss_rc rc;
+	int saw_403;
+	struct ss_buf err;
+};
+
+struct item {
+	struct ss_vault_tree *op;
+	enum item_kind kind;
+	char *path;  /* relative to the mount; folders end in '/' */
+	long depth;
+};
+
+static void on_item(struct ss_http_resp *resp, void *ctx);
+
+static void op_fail(struct ss_vault_tree *op, enum ss_rc rc)
+{
+	if (op->rc == SS_OK)
+		op->rc = rc;
+}
+
+/* The API path of a folder listing or a secret read. */
+static enum ss_rc api_path(int version, const char *mount, enum item_kind kind, const char *path,
+			   struct ss_buf *out)
+{
+	enum ss_rc rc = ss_http_urlencode(out, mount, 1);
+
+	if (kind == ITEM_START)
+		kind = ITEM_READ;
+	if (rc == SS_OK && version == 2)
+		rc = ss_buf_adds(out, kind == ITEM_LIST ? "/metadata/" : "/data/");
+	else if (rc == SS_OK)
+		rc = ss_buf_addc(out, '/');
+	if (rc == SS_OK)
+		rc = ss_http_urlencode(out, path, 1);
+	return rc;
+}
+
+static enum ss_rc submit_item(struct ss_vault_tree *op, enum item_kind kind, const char *path,
+			      long depth)
+{
+	struct ss_http_req *req;
+	struct item *it;
+	struct ss_buf p;
+	enum ss_rc rc;
+
+	ss_buf_init(&p, 0);
+	it = calloc(1, sizeof(*it));
+	if (it == NULL)
+		return SS_ERR_NOMEM;
+	it->op = op;
+	it->kind = kind;
+	it->depth = depth;
+	it->path = ss_strdup(path);
+	if (it->path == NULL) {
+		free(it);
+		return SS_ERR_NOMEM;
+	}
+	if (kind == ITEM_VERSION)
+		rc = mounts_path(&p, op->mount);
+	else
+		rc = api_path(op->version, op->mount, kind, path, &p);
+	if (rc == SS_OK && kind == ITEM_LIST)
+		rc = ss_buf_adds(&p, "?list=true");
+	if (rc != SS_OK) {
+		free(it->path);
+		free(it);
+		ss_buf_free(&p);
+		return rc;
+	}
+	req = vreq(op->v, "GET", p.data,
+		   kind == ITEM_LIST ? "vault LIST" : kind == ITEM_VERSION ? "vault mount info"
+									: "vault read");
+	ss_buf_free(&p);
+	if (req == NULL) {
+		free(it->path);
+		free(it);
+		return SS_ERR_NOMEM;
+	}
+	req->classify = vault_classify;
+	req->secret_response = 1;
+	req->max_response = kind == ITEM_LIST ? VAULT_MAX_LIST_RESPONSE : VAULT_MAX_READ_RESPONSE;
+	req->done = on_item;
+	req->ctx = it;
+	if (kind == ITEM_LIST)
+		op->lists++;
+	else if (kind != ITEM_VERSION)
+		op->reads++;
+	op->outstanding++;
+	rc = ss_http_submit(op->v->h, req);
+	if (rc != SS_OK)
+		op->outstanding--;
+	return rc;
+}
+
+/* Describe a failed list or read; returns the rc the failure maps to. */
+static enum ss_rc read_error(struct ss_buf *err, int version, const char *mount,
+			     enum item_kind kind, const char *path, const struct call *c)
+{
+	struct ss_buf what, pol;
+	const char *cap = kind == ITEM_LIST ? "list" : "read";
+	enum ss_rc rc;
+
+	ss_buf_init(&what, 0);
+	ss_buf_init(&pol, 0);
+	rc = ss_buf_addf(&what, "%s ", kind == ITEM_LIST ? "LIST" : "GET");
+	if (rc == SS_OK)
+		rc = api_path(version, mount, kind, path, &what);
+	if (rc == SS_OK)
+		rc = api_path(version, mount, kind, path, &pol);
+	if (rc == SS_OK && kind == ITEM_LIST)
+		rc = ss_buf_addc(&pol, '*');
+	if (rc == SS_OK)
+		rc = call_error(err, what.data, c, cap, pol.data);
+	ss_buf_free(&what);
+	ss_buf_free(&pol);
+	if (rc != SS_OK)
+		return rc;
+	if (c->rc != SS_OK)
+		return c->rc;
+	return c->status == 403 ? SS_ERR_AUTH : c->status == 404 ? SS_ERR_NOTFOUND : SS_ERR_HTTP;
+}
+
+static void item_error(struct ss_vault_tree *op, const struct item *it, const struct call *c)
+{
+	if (c->rc == SS_OK && c->status == 403)
+		op->saw_403 = 1;
+	op_fail(op, read_error(&op->err, op->version, op->mount, it->kind, it->path, c));
+}
+
+static void handle_list(struct ss_vault_tree *op, struct item *it, const struct call *c)
+{
+	const cJSON *keys = ss_json_get_array(ss_json_get_object(c->doc, "data"), "keys");
+	const cJSON *k;
+	struct ss_buf child;
+	int added;
+	enum ss_rc rc = SS_OK;
+
+	ss_buf_init(&child, 0);
+	if (keys == NULL) {
+		op_fail(op, SS_ERR_PARSE);
+		if (ss_buf_addf(&op->err, "vault: LIST %s/%s: the answer has no data.keys list\n",
+				op->mount, it->path) != SS_OK)
+			op_fail(op, SS_ERR_NOMEM);
+		return;
+	}
+	cJSON_ArrayForEach(k, keys)
+	{
+		const char *key = cJSON_IsString(k) ? k->valuestring : NULL;
+		size_t klen = key ? strlen(key) : 0;
+
+		if (op->rc != SS_OK)
+			break;
+		if (key == NULL || !ss_vault_key_ok(key, klen)) {
+			char *shown = NULL;
+
+			if (key == NULL || ss_json_print(k, &shown) != SS_OK)
+				shown = NULL;
+			ss_warn("vault: LIST %s/%s returned an unsafe key %s; skipped", op->mount,
+				it->path, shown ? shown : "(not a string)");
+			free(shown);
+			continue;
+		}
+		ss_buf_reset(&child);
+		rc = ss_buf_addf(&child, "%s%s", it->path, key);
+		if (rc != SS_OK)
+			break;
+		if (key[klen - 1] == '/') {
+			if (it->depth + 1 > op->v->s->max_depth) {
+				ss_warn("vault: %s/%s is deeper than max_traversal_depth (%ld); "
+					"not listed",
+					op->mount, child.data, op->v->s->max_depth);
+				continue;
+			}
+			rc = ss_strset_add(&op->folders, child.data, &added);
+			if (rc == SS_OK && added)
+				rc = submit_item(op, ITEM_LIST, child.data, it->depth + 1);
+		} else {
+			rc = ss_strset_add(&op->secrets, child.data, &added);
+			if (rc != SS_OK || !added)
+				continue;
+			if ((long)op->secrets.count > op->v->s->max_secrets) {
+				op_fail(op, SS_ERR_TOOBIG);
+				rc = ss_buf_addf(&op->err,
+						 "vault: mount '%s' has more than "
+						 "max_secrets_per_mount (%ld) secrets under the "
+						 "configured paths; raise the cap or narrow the paths\n",
+						 op->mount, op->v->s->max_secrets);
+				break;
+			}
+			rc = submit_item(op, ITEM_READ, child.data, it->depth);
+		}
+		if (rc != SS_OK)
+			break;
+	}
+	if (rc != SS_OK)
+		op_fail(op, rc);
+	ss_buf_free(&child);
+}
+
+static void handle_read(struct ss_vault_tree *op, struct item *it, struct call *c)
+{
+	cJSON *data = cJSON_GetObjectItemCaseSensitive(c->doc, "data");
+	cJSON *value = data;
+
+	if (op->version == 2)
+		value = data ? cJSON_GetObjectItemCaseSensitive(data, "data") : NULL;
+	if (value == NULL || cJSON_IsNull(value)) {
+		ss_warn("vault: %s/%s has no current data (deleted or destroyed); skipped",
+			op->mount, it->path);
+		return;
+	}
+	/* Mask first: nothing else has seen the value yet. */
+	if (ss_mask_add_json(ss_mask_global(), value) != SS_OK) {
+		op_fail(op, SS_ERR_NOMEM);
+		return;
+	}
+	cJSON_DetachItemViaPointer(op->version == 2 ? data : c->doc, value);
+	if (cJSON_GetObjectItemCaseSensitive(op->result, it->path) != NULL ||
+	    !cJSON_AddItemToObject(op->result, it->path, value)) {
+		ss_json_delete_secret(value);
+		if (cJSON_GetObjectItemCaseSensitive(op->result, it->path) == NULL)
+			op_fail(op, SS_ERR_NOMEM);
+	}
+}
+
+static void on_item(struct ss_http_resp *resp, void *ctx)
+{
+	struct item *it = ctx;
+	struct ss_vault_tree *op = it->op;
+	struct call c;
+	size_t i;
+	int added;
+
+	memset(&c, 0, sizeof(c));
+	op->outstanding--;
+	on_call(resp, &c);
+	if (op->rc != SS_OK)
+		goto out; /* draining after a failure */
+	switch (it->kind) {
+	case ITEM_VERSION:
+		if (version_from_answer(&c, op->mount, &op->version, &op->err) != SS_OK) {
+			op_fail(op, c.status == 403 ? SS_ERR_AUTH : SS_ERR_NOTFOUND);
+			break;
+		}
+		if (cache_version(op->v, op->mount, op->version) != SS_OK) {
+			op_fail(op, SS_ERR_NOMEM);
+			break;
+		}
+		for (i = 0; i < op->nstarts && op->rc == SS_OK; i++) {
+			const char *p = op->starts[i];
+			size_t n = strlen(p);
+			enum ss_rc rc;
+
+			if (n == 0 || p[n - 1] == '/') {
+				rc = ss_strset_add(&op->folders, p, &added);
+				if (rc == SS_OK && added)
+					rc = submit_item(op, ITEM_LIST, p, 0);
+			} else {
+				rc = submit_item(op, ITEM_START, p, 0);
+			}
+			if (rc != SS_OK)
+				op_fail(op, rc);
+		}
+		break;
+	case ITEM_START:
+		if (c.rc == SS_OK && c.status == 200) {
+			handle_read(op, it, &c);
+			break;
+		}
+		if (c.rc == SS_OK && c.status == 404) {
+			/* Not a secret: list it as a folder. */
+			struct ss_buf folder;
+			enum ss_rc rc;
+
+			ss_buf_init(&folder, 0);
+			rc = ss_buf_addf(&folder, "%s/", it->path);
+			if (rc == SS_OK)
+				rc = ss_strset_add(&op->folders, folder.data, &added);
+			if (rc == SS_OK && added)
+				rc = submit_item(op, ITEM_LIST, folder.data, 0);
+			if (rc != SS_OK)
+				op_fail(op, rc);
+			ss_buf_free(&folder);
+			break;
+		}
+		item_error(op, it, &c);
+		break;
+	case ITEM_LIST:
+		if (c.rc == SS_OK && c.status == 200) {
+			handle_list(op, it, &c);
+		} else if (c.rc == SS_OK && c.status == 404) {
+			if (it->depth == 0 && it->path[0] != '\0')
+				ss_warn("vault: nothing found at %s/%s (no secret or folder there)",
+					op->mount, it->path);
+			/* an empty mount or a folder emptied meanwhile: nothing */
+		} else {
+			item_error(op, it, &c);
+		}
+		break;
+	case ITEM_READ:
+		if (c.rc == SS_OK && c.status == 200)
+			handle_read(op, it, &c);
+		else if (c.rc == SS_OK && c.status == 404)
+			ss_warn("vault: %s/%s was listed but is gone or deleted; skipped",
+				op->mount, it->path);
+		else
+			item_error(op, it, &c);
+		break;
+	}
+out:
+	call_free(&c);
+	free(it->path);
+	free(it);
+}
+
+enum ss_rc ss_vault_tree_start(struct ss_vault *v, const char *mount, int kv_version,
+			       const char *const *paths, size_t npaths,
+			       struct ss_vault_tree **opp)
+{
+	struct ss_vault_tree *op;
+	static const char *const whole[] = {""};
+	size_t i;
+	enum ss_rc rc;
+
+	*opp = NULL;
+	op = calloc(1, sizeof(*op));
+	if (op == NULL)
+		return SS_ERR_NOMEM;
+	op->v = v;
+	ss_strset_init(&op->folders);
+	ss_strset_init(&op->secrets);
+	ss_buf_init(&op->err, 0);
+	op->mount = ss_strdup(mount);
+	op->result = cJSON_CreateObject();
+	if (npaths == 0) {
+		paths = whole;
+		npaths = 1;
+	}
+	op->starts = calloc(npaths, sizeof(*op->starts));
+	if (op->mount == NULL || op->result == NULL || op->starts == NULL) {
+		rc = SS_ERR_NOMEM;
+		goto fail;
+	}
+	for (i = 0; i < npaths; i++) {
+		op->starts[i] = ss_strdup(paths[i]);
+		if (op->starts[i] == NULL) {
+			rc = SS_ERR_NOMEM;
+			goto fail;
+		}
+		op->nstarts++;
+	}
+	op->version = kv_version ? kv_version : cached_version(v, mount);
+	if (op->version != 0) {
+		/* Run the start step as if the version answer had come. */
+		struct item *it = calloc(1, sizeof(*it));
+		struct ss_http_resp fake;
+
+		if (it == NULL || (it->path = ss_strdup("")) == NULL) {
+			free(it);
+			rc = SS_ERR_NOMEM;
+			goto fail;
+		}
+		it->op = op;
+		it->kind = ITEM_VERSION;
+		memset(&fake, 0, sizeof(fake));
+		ss_buf_init(&fake.body, 0);
+		fake.status = 200;
+		rc = ss_buf_addf(&fake.body,
+				 "{\"data\":{\"type\":\"kv\",\"options\":{\"version\":\"%d\"}}}",
+				 op->version);
+		op->outstanding++;
+		if (rc == SS_OK)
+			on_item(&fake, it);
+		else {
+			free(it->path);
+			free(it);
+		}
+		ss_buf_free(&fake.body);
+		if (rc != SS_OK)
+			goto fail;
+	} else {
+		rc = submit_item(op, ITEM_VERSION, "", 0);
+		if (rc != SS_OK)
+			goto fail;
+	}
+	*opp = op;
+	return SS_OK;
+fail:
+	op->outstanding = 0;
+	{
+		cJSON *dummy = NULL;
+		struct ss_buf e;
+
+		ss_buf_init(&e, 0);
+		if (ss_vault_tree_finish(op, &dummy, &e) != SS_OK) {
+			/* freed */
+		}
+		ss_buf_free(&e);
+	}
+	return rc;
+}
+
+static int cmp_items(const void *a, const void *b)
+{
+	const cJSON *x = *(const cJSON *const *)a;
+	const cJSON *y = *(const cJSON *const *)b;
+
+	return strcmp(x->string, y->string);
+}
+
+/* Sort an object's members by key (relinking, no copies). */
+static enum ss_rc sort_object(cJSON *obj)
+{
+	cJSON **v, *c;
+	size_t n = 0, i;
+
+	for (c = obj->child; c != NULL; c = c->next)
+		n++;
+	if (n < 2)
+		return SS_OK;
+	v = malloc(n * sizeof(*v));
+	if (v == NULL)
+		return SS_ERR_NOMEM;
+	for (i = 0, c = obj->child; c != NULL; c = c->next)
+		v[i++] = c;
+	qsort(v, n, sizeof(*v), cmp_items);
+	for (i = 0; i < n; i++) {
+		v[i]->prev = i == 0 ? v[n - 1] : v[i - 1];
+		v[i]->next = i + 1 < n ? v[i + 1] : NULL;
+	}
+	obj->child = v[0];
+	free(v);
+	return SS_OK;
+}
+
+void ss_vault_tree_counts(const struct ss_vault_tree *op, long *lists, long *reads)
+{
+	*lists = op->lists;
+	*reads = op->reads;
+}
+
+enum ss_rc ss_vault_tree_finish(struct ss_vault_tree *op, cJSON **out, struct ss_buf *err)
+{
+	enum ss_rc rc;
+	size_t i;
+
+	*out = NULL;
+	if (op == NULL)
+		return SS_ERR_INTERNAL;
+	rc = op->rc;
+	if (rc == SS_OK && op->outstanding != 0)
+		rc = SS_ERR_INTERNAL; /* finish before the loop ran */
+	if (rc == SS_OK)
+		rc = sort_object(op->result);
+	if (rc == SS_OK) {
+		*out = op->result;
+		op->result = NULL;
+	} else {
+		/* A 403 everywhere may be a dead token: say that instead. */
+		if (op->saw_403 && op->v->token != NULL) {
+			struct ss_buf tokerr;
+
+			ss_buf_init(&tokerr, 0);
+			if (ss_vault_lookup_self(op->v, &tokerr) != SS_OK && tokerr.len > 0) {
+				ss_buf_reset(&op->err);
+				if (ss_buf_add(&op->err, tokerr.data, tokerr.len) != SS_OK)
+					rc = SS_ERR_NOMEM;
+				else
+					rc = SS_ERR_AUTH;
+			}
+			ss_buf_free(&tokerr);
+		}
+		if (op->err.len > 0 && ss_buf_add(err, op->err.data, op->err.len) != SS_OK)
+			rc = SS_ERR_NOMEM;
+	}
+	ss_json_delete_secret(op->result);
+	for (i = 0; i < op->nstarts; i++)
+		free(op->starts[i]);
+	free(op->starts);
+	free(op->mount);
+	ss_strset_free(&op->folders);
+	ss_strset_free(&op->secrets);
+	ss_buf_free(&op->err);
+	free(op);
+	return rc;
+}
+
+enum ss_rc ss_vault_read(struct ss_vault *v, const char *mount, const char *path, cJSON **out,
+			 struct ss_buf *err)
+{
+	struct ss_buf p;
+	struct call c;
+	cJSON *data, *value;
+	int version;
+	enum ss_rc rc;
+
+	*out = NULL;
+	memset(&c, 0, sizeof(c));
+	ss_buf_init(&p, 0);
+	rc = ss_vault_kv_version(v, mount, &version, err);
+	if (rc == SS_OK)
+		rc = api_path(version, mount, ITEM_READ, path, &p);
+	if (rc == SS_OK)
+		rc = vcall(v, "GET", p.data, "vault read", NULL, 0, &c);
+	if (rc == SS_ERR_NOMEM || rc == SS_ERR_INTERNAL || (rc != SS_OK && c.rc == SS_OK))
+		goto out;
+	if (c.rc != SS_OK || c.status != 200) {
+		rc = read_error(err, version, mount, ITEM_READ, path, &c);
+		goto out;
+	}
+	data = cJSON_GetObjectItemCaseSensitive(c.doc, "data");
+	value = version == 2 && data ? cJSON_GetObjectItemCaseSensitive(data, "data") : data;
+	if (value == NULL || cJSON_IsNull(value)) {
+		rc = SS_ERR_NOTFOUND;
+		if (ss_buf_addf(err, "vault: %s/%s has no current data (deleted)\n", mount, path) !=
+		    SS_OK)
+			rc = SS_ERR_NOMEM;
+		goto out;
+	}
+	/* Mask first: nothing else has seen the value yet. */
+	if (ss_mask_add_json(ss_mask_global(), value) != SS_OK) {
+		rc = SS_ERR_NOMEM;
+		goto out;
+	}
+	cJSON_DetachItemViaPointer(version == 2 ? data : c.doc, value);
+	*out = value;
+out:
+	call_free(&c);
+	ss_buf_free(&p);
+	return rc;
+}
+
+enum ss_rc ss_vault_write(struct ss_vault *v, const char *mount, const char *path,
+			  const cJSON *data, struct ss_buf *err)
+{
+	struct ss_buf p;
+	cJSON *wrap = NULL;
+	char *text = NULL;
+	struct call c;
+	int version;
+	enum ss_rc rc;
+
+	memset(&c, 0, sizeof(c));
+	ss_buf_init(&p, 0);
+	rc = ss_vault_kv_version(v, mount, &version, err);
+	if (rc == SS_OK)
+		rc = api_path(version, mount, ITEM_READ, path, &p);
+	if (rc != SS_OK)
+		goto out;
+	if (version == 2) {
+		wrap = cJSON_CreateObject();
+		if (wrap == NULL) {
+			rc = SS_ERR_NOMEM;
+			goto out;
+		}
+		/* A reference: cJSON_Delete(wrap) leaves data alone. */
+		if (!cJSON_AddItemReferenceToObject(wrap, "data", (cJSON *)(uintptr_t)data)) {
+			rc = SS_ERR_NOMEM;
+			goto out;
+		}
+		rc = ss_json_print(wrap, &text);
+	} else {
+		rc = ss_json_print(data, &text);
+	}
+	if (rc == SS_OK)
+		rc = vcall(v, "POST", p.data, "vault write", text, 1, &c);
+	if (rc == SS_OK && (c.status == 200 || c.status == 204))
+		goto out;
+	if (rc == SS_ERR_NOMEM || rc == SS_ERR_INTERNAL || (rc != SS_OK && c.rc == SS_OK))
+		goto out;
+	if (c.rc == SS_OK && c.status == 403) {
+		rc = SS_ERR_AUTH;
+		if (ss_buf_addf(err,
+				"vault: write %s: 403 permission denied (policy needs \"create\" and "
+				"\"update\" on %s)\n",
+				p.data, p.data) != SS_OK)
+			rc = SS_ERR_NOMEM;
+	} else {
+		rc = read_error(err, version, mount, ITEM_READ, path, &c);
+	}
+out:
+	cJSON_Delete(wrap);
+	ss_free_secret(text);
+	call_free(&c);
+	ss_buf_free(&p);
+	return rc;
+}
+
+int ss_vault_key_ok(const char *key, size_t len)
+{
+	size_t i;
+
+	if (key == NULL || len == 0 || strlen(key) != len)
+		return 0;
+	if (key[0] == '/')
+		return 0;
+	if (strcmp(key, "..") == 0 || strcmp(key, "../") == 0 || strcmp(key, ".") == 0 ||
+	    strcmp(key, "./") == 0)
+		return 0;
+	for (i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)key[i];
+
+		if (ch < 0x20 || ch == 0x7f)
+			return 0;
+		if (ch == '/' && i + 1 != len)
+			return 0;
+	}
+	return strstr(key, "..") == NULL;
+}

@@ -1,0 +1,100 @@
+/* vault.h - the HashiCorp Vault client: auth, KV v1/v2, recursive reads.
+ *
+ * All requests go through the shared transport (net/http.h), so lists
+ * and reads of a tree run concurrently up to its bound. Every value read
+ * is registered with the mask registry in the response callback, before
+ * anything else sees it. A token this client obtained by login is
+ * revoked by ss_vault_logout (call it on every exit path).
+ *
+ * Errors are written to an ss_buf as one line each, subject first, with
+ * what the user needs to fix them:
+ *   vault: LIST kv/metadata/team/: 403 permission denied (policy needs
+ *   "list" on kv/metadata/team/ and below)
+ */
+#ifndef SS_VAULT_H
+#define SS_VAULT_H
+
+#include <cjson/cJSON.h>
+
+#include "core/buf.h"
+#include "core/config.h"
+#include "core/rc.h"
+#include "net/http.h"
+
+/* Borrowed settings; they must outlive the client. */
+struct ss_vault_settings {
+	const char *address;         /* https://vault.example.com:8200 */
+	const char *namespace;       /* NULL = none */
+	const char *tls_server_name; /* VAULT_TLS_SERVER_NAME; NULL = none */
+	enum ss_vault_auth auth;      /* from core/config.h */
+	const char *token;           /* TOKEN */
+	const char *approle_mount;   /* APPROLE, default "approle" */
+	const char *role_id;
+	const char *secret_id;
+	const char *jwt_mount;       /* JWT, default "jwt" */
+	const char *jwt_role;        /* NULL = the mount's default role */
+	const char *jwt_audience;    /* audience asked of GitHub OIDC */
+	long max_depth;              /* folder levels below a start path */
+	long max_secrets;            /* per tree read */
+};
+
+struct ss_vault;
+
+/* A new client on transport h (borrowed). NULL on allocation failure or
+ * a bad address (err says why). */
+struct ss_vault *ss_vault_new(struct ss_http *h, const struct ss_vault_settings *s,
+			      struct ss_buf *err);
+
+/* Free the client (does not revoke: call ss_vault_logout first). */
+void ss_vault_free(struct ss_vault *v);
+
+/* Authenticate: a token is used as given; AppRole and JWT log in (the
+ * JWT is GitHub's OIDC token for jwt_audience). Runs the loop. */
+enum ss_rc ss_vault_login(struct ss_vault *v, struct ss_buf *err) SS_MUST_CHECK;
+
+/* Revoke a token obtained by login (no-op for a given token). Runs the
+ * loop; failures are logged as warnings, never fatal. */
+void ss_vault_logout(struct ss_vault *v);
+
+/* The KV version of mount (1 or 2), from sys/internal/ui/mounts, cached
+ * per mount. Runs the loop. */
+enum ss_rc ss_vault_kv_version(struct ss_vault *v, const char *mount, int *version,
+			       struct ss_buf *err) SS_MUST_CHECK;
+
+/* A recursive read of a mount: for each start path (a folder ending in
+ * '/', a secret, or "" for the whole mount), breadth-first LIST with a
+ * visited set, the depth and count caps and key validation, and a read
+ * of every secret found. Lists and reads run concurrently.
+ *
+ * ss_vault_tree_start queues the work on the transport (kv_version 0 =
+ * detect first); after ss_http_run, ss_vault_tree_finish hands over an
+ * object {"<path relative to the mount>": <value>, ...} sorted by name,
+ * or fails with err filled. The op is freed by finish. */
+struct ss_vault_tree;
+enum ss_rc ss_vault_tree_start(struct ss_vault *v, const char *mount, int kv_version,
+			       const char *const *paths, size_t npaths,
+			       struct ss_vault_tree **op) SS_MUST_CHECK;
+enum ss_rc ss_vault_tree_finish(struct ss_vault_tree *op, cJSON **out,
+				struct ss_buf *err) SS_MUST_CHECK;
+/* Counters of a finished or running op. */
+void ss_vault_tree_counts(const struct ss_vault_tree *op, long *lists, long *reads);
+
+/* Read one secret (the data of its latest version). SS_ERR_NOTFOUND
+ * when it does not exist. Runs the loop. */
+enum ss_rc ss_vault_read(struct ss_vault *v, const char *mount, const char *path,
+			 cJSON **out, struct ss_buf *err) SS_MUST_CHECK;
+
+/* Write data (an object) as the new version of mount/path. Runs the
+ * loop. */
+enum ss_rc ss_vault_write(struct ss_vault *v, const char *mount, const char *path,
+			  const cJSON *data, struct ss_buf *err) SS_MUST_CHECK;
+
+/* Check that the token works (auth/token/lookup-self). */
+enum ss_rc ss_vault_lookup_self(struct ss_vault *v, struct ss_buf *err) SS_MUST_CHECK;
+
+/* Nonzero if key (one entry of a LIST answer) is safe to follow: no
+ * "..", NUL, "//", leading '/', '/' other than a final one, control
+ * characters, or emptiness. */
+int ss_vault_key_ok(const char *key, size_t len);
+
+#endif
