@@ -31,9 +31,3 @@ int ss_cmd_credentials(const struct ss_cli *cli)
 	(void)cli;
 	return unbuilt("credentials");
 }
-
-int ss_cmd_get(const struct ss_cli *cli)
-{
-	(void)cli;
-	return unbuilt("get");
-}
