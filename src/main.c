@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -604,8 +605,20 @@ static int dispatch(const struct ss_cli *cli)
 	return SS_EXIT_USAGE;
 }
 
+/* cJSON's free: zero the block first, so a secret parsed or printed by
+ * cJSON (also in a buffer it drops halfway through) does not linger in
+ * freed memory. With a custom free cJSON never uses realloc. */
+static void zeroing_free(void *p)
+{
+	if (p == NULL)
+		return;
+	ss_memzero(p, malloc_usable_size(p));
+	free(p);
+}
+
 int main(int argc, char **argv)
 {
+	cJSON_Hooks hooks = {malloc, zeroing_free};
 	struct rlimit nocore = {0, 0};
 	struct ss_cli cli;
 	const char *gha = getenv("GITHUB_ACTIONS");
@@ -613,6 +626,7 @@ int main(int argc, char **argv)
 
 	/* A core dump would hold every secret of the run. */
 	(void)setrlimit(RLIMIT_CORE, &nocore);
+	cJSON_InitHooks(&hooks);
 	if (ss_mask_global() == NULL) {
 		fputs("secretsync: out of memory\n", stderr);
 		return SS_EXIT_FAILURE;

@@ -47,7 +47,6 @@ char *ss_strndup(const char *p, size_t len)
 
 void ss_buf_init(struct ss_buf *b, size_t max)
 {
-	ss_buf_empty[0] = '\0';
 	b->data = ss_buf_empty;
 	b->len = 0;
 	b->cap = 0;

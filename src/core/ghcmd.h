@@ -20,12 +20,21 @@
 /* Append s escaped as a workflow command message. */
 enum ss_rc ss_ghcmd_escape_data(struct ss_buf *out, const char *s) SS_MUST_CHECK;
 
+/* Append len bytes at s escaped as a workflow command message (s may
+ * hold NUL bytes; they are copied as they are). On failure out is left
+ * as it was. */
+enum ss_rc ss_ghcmd_escape_datan(struct ss_buf *out, const char *s, size_t len) SS_MUST_CHECK;
+
 /* Append s escaped as a workflow command property value. */
 enum ss_rc ss_ghcmd_escape_prop(struct ss_buf *out, const char *s) SS_MUST_CHECK;
 
 /* Append one full command line (with trailing '\n'):
  * "::" cmd [" " props] "::" escaped(message). props is a NULL-terminated
- * array of name, value pairs (values escaped), or NULL. */
+ * array of name, value pairs (values escaped), or NULL; a pair whose
+ * value is NULL is left out. cmd must be non-empty [A-Za-z0-9_-] and a
+ * property name non-empty without '=', ',', ':', ' ', '\r' or '\n'
+ * (else SS_ERR_INVALID). A NULL message is "". On failure out is left
+ * as it was. */
 enum ss_rc ss_ghcmd_format(struct ss_buf *out, const char *cmd,
 			   const char *const *props, const char *message) SS_MUST_CHECK;
 
@@ -34,8 +43,14 @@ enum ss_rc ss_ghcmd_format(struct ss_buf *out, const char *cmd,
 enum ss_rc ss_ghfile_delimiter(char *delim, size_t size, const char *name,
 			       const char *value, size_t value_len) SS_MUST_CHECK;
 
-/* Append the heredoc form of NAME=VALUE to out. A name that is empty or
- * holds '=', '\n', '\r' or "<<" is refused with SS_ERR_INVALID. */
+/* Nonzero if name can be written as a file command: not empty, no '=',
+ * '\n', '\r' or "<<", and not ending in '<' (the runner would read
+ * "a<<<DELIM" as name "a" with delimiter "<DELIM"). */
+int ss_ghfile_name_ok(const char *name);
+
+/* Append the heredoc form of NAME=VALUE to out. A name that
+ * ss_ghfile_name_ok refuses gives SS_ERR_INVALID. On failure out is left
+ * as it was. */
 enum ss_rc ss_ghfile_format(struct ss_buf *out, const char *name,
 			    const char *value, size_t value_len) SS_MUST_CHECK;
 
@@ -44,5 +59,9 @@ enum ss_rc ss_ghfile_format(struct ss_buf *out, const char *name,
  * the path. */
 enum ss_rc ss_ghfile_append(const char *path, const char *name,
 			    const char *value, size_t value_len) SS_MUST_CHECK;
+
+/* Tests only: draw delimiter bytes from fill instead of getrandom()
+ * (NULL restores getrandom). Not thread-safe. */
+void ss_ghfile_set_random(enum ss_rc (*fill)(unsigned char *buf, size_t len));
 
 #endif

@@ -2,11 +2,13 @@
  *
  * Every value read from Vault or AWS and every token is registered here
  * before anything else happens with it (SPEC §6). Registering a value
- * registers the whole value and each of its non-empty lines; a JSON
- * object or array registers each string leaf (and the whole compact
- * text). Values shorter than SS_MASK_MIN_LEN bytes and the literals
- * "true", "false", "null", "{", "}" are ignored: masking them would wreck
- * every log line.
+ * registers the whole value and each of its non-empty lines (split at
+ * '\n', a trailing '\r' cut); a JSON object or array registers each
+ * string leaf, with its lines, (and the whole compact text). Values
+ * shorter than SS_MASK_MIN_LEN bytes and the literals "true", "false",
+ * "null", "{", "}" are ignored, both judged once surrounding white space
+ * is trimmed (a "  }," line of pretty JSON is not a secret): masking them
+ * would wreck every log line. Registering a value twice does nothing.
  *
  * When an emitter is set (GitHub output mode), each newly registered
  * value is announced once as "::add-mask::VALUE" with the workflow
@@ -45,7 +47,8 @@ struct ss_mask *ss_mask_global(void);
 void ss_mask_set_emitter(struct ss_mask *m, FILE *out);
 
 /* Register a NUL-terminated value (and its lines). If the text parses as
- * a JSON object or array, its string leaves are registered too. */
+ * a JSON object or array, its string leaves are registered too.
+ * SS_ERR_IO: registered, but the add-mask line could not be written. */
 enum ss_rc ss_mask_add(struct ss_mask *m, const char *value) SS_MUST_CHECK;
 
 /* Register len bytes at value (may hold NULs; they split nothing). */
@@ -59,7 +62,11 @@ enum ss_rc ss_mask_add_json(struct ss_mask *m, const struct cJSON *v) SS_MUST_CH
 size_t ss_mask_count(const struct ss_mask *m);
 
 /* Append in[0..len) to out with every registered value replaced by
- * SS_MASK_REPLACEMENT (longest match first). */
+ * SS_MASK_REPLACEMENT (longest match first). Every byte inside any
+ * occurrence is masked: occurrences that overlap or touch become one
+ * SS_MASK_REPLACEMENT, so no part of an overlapping secret shows. Cost
+ * per byte of text is independent of the number of values. On failure
+ * out is left as it was. */
 enum ss_rc ss_mask_redact(struct ss_mask *m, const char *in, size_t len,
 			  struct ss_buf *out) SS_MUST_CHECK;
 
