@@ -759,6 +759,7 @@ def take_fault(w, method, path):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
     server_version = "GitHub.com"
     sys_version = ""
     timeout = 60

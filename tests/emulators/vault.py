@@ -1018,6 +1018,7 @@ def _clean_path(p):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
     server_version = "VaultEmulator/" + VERSION
     sys_version = ""
     timeout = 60
