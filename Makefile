@@ -15,7 +15,7 @@ WARNINGS := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wpointer-arith \
 CPPFLAGS += -D_GNU_SOURCE -Isrc -DSS_VERSION='"$(VERSION)"' -DSS_GIT_COMMIT='"$(GIT_COMMIT)"'
 CFLAGS ?= -O2 -g
 CFLAGS += $(WARNINGS)
-LIBS := -lcurl -lcjson -lyaml -lbearssl -lpthread
+LIBS := -lcurl -lcjson -lyaml -lbearssl -lpthread -lm
 ifneq ($(SANITIZE),)
 CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=$(SANITIZE)
