@@ -422,7 +422,7 @@ build_binary() {
 	say "linking $out"
 	mkdir -p build
 	musl-gcc -static -Os -s -Wl,--gc-sections -o "$out.tmp" "${objs[@]}" \
-		-L"$prefix/lib" -lcurl -lbearssl -lcjson -lyaml -lpthread
+		-L"$prefix/lib" -lcurl -lbearssl -lcjson -lyaml -lpthread -lm
 	mv -f "$out.tmp" "$out"
 
 	local desc
