@@ -15,8 +15,8 @@ stage() {
   out=$("$@" 2>&1); rc=$?
   printf '%s\n' "$out"
   line=$(printf '%s\n' "$out" | grep -E '[0-9]+ passed, [0-9]+ failed' | tail -1)
-  p=$(printf '%s' "$line" | sed -nE 's/.* ?([0-9]+) passed.*/\1/p')
-  f=$(printf '%s' "$line" | sed -nE 's/.*passed, ([0-9]+) failed.*/\1/p')
+  p=$(printf '%s' "$line" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+')
+  f=$(printf '%s' "$line" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+')
   total_pass=$((total_pass + ${p:-0})); total_fail=$((total_fail + ${f:-0}))
   if [ $rc -ne 0 ]; then
     failed_stages+=("$name")
