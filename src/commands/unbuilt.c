@@ -15,19 +15,8 @@ static int unbuilt(const char *name)
 	return SS_EXIT_FAILURE;
 }
 
-int ss_cmd_pipeline(const struct ss_cli *cli)
-{
-	return unbuilt(cli->command == SS_CMD_PLAN ? "plan" : "pipeline");
-}
-
 int ss_cmd_verify(const struct ss_cli *cli)
 {
 	(void)cli;
 	return unbuilt("verify");
-}
-
-int ss_cmd_credentials(const struct ss_cli *cli)
-{
-	(void)cli;
-	return unbuilt("credentials");
 }

@@ -284,8 +284,6 @@ enum ss_rc ss_report_text(const struct ss_report *r, int verbose, struct ss_buf 
 						 ss_diff_action_name(e->action));
 			if (rc == SS_OK && keys != NULL && keys[0] != '\0')
 				rc = ss_buf_addf(out, " (keys: %s)", keys);
-			if (rc == SS_OK && strcmp(e->secret, e->aws_name) != 0)
-				rc = ss_buf_addf(out, " [from %s]", e->secret);
 			if (rc == SS_OK)
 				rc = ss_buf_addc(out, '\n');
 			free(keys);
