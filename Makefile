@@ -84,7 +84,7 @@ config-test: $(BIN)
 differential: $(BIN) tools
 	@$(DEBIAN_PYTHON) tests/differential/merge_diff.py $(BUILD)/tools/mergetool
 
-integration: $(BIN)
+integration: $(BIN) tools
 	@$(PYTHON) tests/integration/run.py
 
 emulators:
