@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include "backends/aws.h"
@@ -38,6 +39,7 @@
 #include "core/merge.h"
 #include "core/report.h"
 #include "net/http.h"
+#include "pipeline.h"
 #include "publish.h"
 #include "core/banned.h"
 
@@ -71,6 +73,11 @@ struct run {
 	int dry_run;
 	int continue_on_error;
 	int aborted;        /* a failure without continue_on_error */
+	/* Keys this run's ClientRequestTokens (HMAC): a retry within the run
+	 * repeats its token, while a version id reveals nothing about the
+	 * value to someone who may list but not read secrets. */
+	unsigned char token_key[32];
+	int own_cfg;        /* run_free frees cfg */
 };
 
 static double now_s(void)
@@ -802,6 +809,8 @@ static size_t start_writes(struct run *r, struct target_state *ts, struct write_
 			wr.value = text;
 			wr.value_len = text ? strlen(text) : 0;
 			wr.previous_version = cur ? cur->version_id : NULL;
+			wr.token_key = r->token_key;
+			wr.token_key_len = sizeof(r->token_key);
 			if (rc == SS_OK && e->action == SS_DIFF_CREATE) {
 				rc = ss_sm_create_start(&sc, &wr, &w[n].op);
 				w[n].what = "create";
@@ -914,14 +923,14 @@ static void run_free(struct run *r)
 	size_t i;
 
 	if (r->ts != NULL)
-		for (i = 0; i < r->cfg->ntargets; i++) {
+		for (i = 0; r->cfg != NULL && i < r->cfg->ntargets; i++) {
 			ss_json_delete_secret(r->ts[i].bundle);
 			ss_sm_set_free(r->ts[i].state);
 			free(r->ts[i].error);
 		}
 	free(r->ts);
 	if (r->sources != NULL)
-		for (i = 0; i < r->cfg->nsources; i++) {
+		for (i = 0; r->cfg != NULL && i < r->cfg->nsources; i++) {
 			ss_json_delete_secret(r->sources[i]);
 			free(r->source_err[i]);
 		}
@@ -932,120 +941,177 @@ static void run_free(struct run *r)
 	ss_aws_chain_free(r->chain);
 	ss_report_free(r->report);
 	ss_http_free(r->h);
-	ss_config_free(r->cfg);
+	if (r->own_cfg)
+		ss_config_free(r->cfg);
+}
+
+/* Set up r for cli and cfg (taken over by r). Exit code or -1. */
+static int run_init(struct run *r, const struct ss_cli *cli, struct ss_config *cfg,
+		    const char *command, int dry_run)
+{
+	size_t i, k;
+	int code;
+
+	memset(r, 0, sizeof(*r));
+	r->cli = cli;
+	r->cfg = cfg;
+	r->dry_run = dry_run;
+	r->continue_on_error = cfg->pipeline.continue_on_error;
+	r->mopts.lists = (enum ss_merge_lists)cfg->pipeline.lists;
+	r->mopts.nulls = (enum ss_merge_nulls)cfg->pipeline.nulls;
+	if (getrandom(r->token_key, sizeof(r->token_key), 0) != (ssize_t)sizeof(r->token_key)) {
+		ss_error("cannot read the system's random generator");
+		return SS_EXIT_FAILURE;
+	}
+	r->ts = calloc(cfg->ntargets + 1, sizeof(*r->ts));
+	r->sources = calloc(cfg->nsources + 1, sizeof(*r->sources));
+	r->source_err = calloc(cfg->nsources + 1, sizeof(*r->source_err));
+	r->report = ss_report_new(command, dry_run);
+	r->h = ss_http_new(cli->parallel > 0 ? cli->parallel : (int)cfg->pipeline.sync_parallel);
+	if (r->ts == NULL || r->sources == NULL || r->source_err == NULL || r->report == NULL ||
+	    r->h == NULL)
+		return SS_EXIT_FAILURE;
+	code = select_targets(r);
+	if (code != SS_EXIT_OK)
+		return code;
+	for (i = 0; i < cfg->ntargets; i++) {
+		const struct ss_config_target *t = &cfg->targets[i];
+		struct ss_report_target *rt;
+
+		if (r->ts[i].want &&
+		    ss_report_add_target(r->report, t->name, t->account_id, target_region(r, t),
+					 &rt) != SS_OK)
+			return SS_EXIT_FAILURE;
+	}
+	/* Adding may move the entries: link them once all are in. */
+	for (i = 0, k = 0; i < cfg->ntargets; i++)
+		if (r->ts[i].want)
+			r->ts[i].rt = &r->report->targets[k++];
+	if (cli->sync_only && cfg->store.kind == SS_STORE_NONE) {
+		fprintf(stderr, "secretsync: --sync-only needs a merge_store in %s\n",
+			cli->config_path);
+		return SS_EXIT_USAGE;
+	}
+	return -1;
+}
+
+/* Everything after authentication: sources, merge, store, sync. */
+static void run_execute(struct run *r)
+{
+	size_t i;
+
+	if (r->dry_run)
+		ss_info("dry run: reading only, nothing will be written");
+	if (!r->cli->sync_only) {
+		read_sources(r);
+		merge_targets(r);
+	} else {
+		for (i = 0; i < r->cfg->ntargets; i++)
+			if (r->ts[i].want)
+				r->ts[i].bundle = cJSON_CreateObject();
+	}
+	if (!r->aborted)
+		store_bundles(r);
+	if (!r->cli->merge_only && !r->aborted)
+		sync_targets(r);
+}
+
+/* Move target failures into the report; unfinished targets are skipped. */
+static int run_settle(struct run *r)
+{
+	size_t i;
+	int bad = 0;
+
+	for (i = 0; i < r->cfg->ntargets; i++) {
+		struct target_state *ts = &r->ts[i];
+
+		if (!ts->want || ts->rt == NULL)
+			continue;
+		if (ts->failed && ss_report_fail(ts->rt, SS_TARGET_FAILED, ts->error) != SS_OK)
+			bad = 1;
+		else if (!ts->failed && r->aborted && ts->rt->diff == NULL && !r->cli->merge_only &&
+			 ss_report_fail(ts->rt, SS_TARGET_SKIPPED,
+					"not run: an earlier target failed (continue_on_error is off)") !=
+				 SS_OK)
+			bad = 1;
+	}
+	return bad;
+}
+
+static void mark_all(struct run *r, const char *why)
+{
+	size_t i;
+
+	for (i = 0; i < r->cfg->ntargets; i++)
+		if (r->ts[i].want && r->ts[i].rt != NULL &&
+		    ss_report_fail(r->ts[i].rt, SS_TARGET_SKIPPED, why) != SS_OK)
+			break;
+}
+
+enum ss_rc ss_pipeline_plan(const struct ss_cli *cli, struct ss_config *cfg,
+			    struct ss_report **out)
+{
+	struct run r;
+	enum ss_rc rc = SS_OK;
+
+	*out = NULL;
+	if (run_init(&r, cli, cfg, "verify", 1) != -1) {
+		rc = SS_ERR_INVALID;
+		goto out;
+	}
+	if (!authenticate(&r)) {
+		mark_all(&r, "authentication failed");
+		rc = SS_ERR_AUTH;
+	} else {
+		run_execute(&r);
+	}
+	if (run_settle(&r))
+		rc = SS_ERR_NOMEM;
+	*out = r.report;
+	r.report = NULL;
+out:
+	run_free(&r); /* cfg stays the caller's */
+	return rc;
 }
 
 int ss_cmd_pipeline(const struct ss_cli *cli)
 {
 	struct ss_publish pub;
+	struct ss_report_counts c;
+	struct ss_config *cfg = NULL;
 	struct run r;
-	size_t i;
-	int code, published = 0;
 	const char *command = cli->command == SS_CMD_PLAN ? "plan" : "pipeline";
+	int code;
 
 	memset(&r, 0, sizeof(r));
 	memset(&pub, 0, sizeof(pub));
-	r.cli = cli;
-	code = ss_cmd_load_config(cli, 1, &r.cfg);
+	code = ss_cmd_load_config(cli, 1, &cfg);
 	if (code != SS_EXIT_OK)
 		return code;
-	r.dry_run = cli->dry_run || r.cfg->pipeline.dry_run;
-	r.continue_on_error = r.cfg->pipeline.continue_on_error;
-	r.mopts.lists = (enum ss_merge_lists)r.cfg->pipeline.lists;
-	r.mopts.nulls = (enum ss_merge_nulls)r.cfg->pipeline.nulls;
-	r.ts = calloc(r.cfg->ntargets + 1, sizeof(*r.ts));
-	r.sources = calloc(r.cfg->nsources + 1, sizeof(*r.sources));
-	r.source_err = calloc(r.cfg->nsources + 1, sizeof(*r.source_err));
-	r.report = ss_report_new(command, r.dry_run);
-	r.h = ss_http_new(cli->parallel > 0 ? cli->parallel : (int)r.cfg->pipeline.sync_parallel);
-	if (r.ts == NULL || r.sources == NULL || r.source_err == NULL || r.report == NULL ||
-	    r.h == NULL) {
-		code = SS_EXIT_FAILURE;
+	code = run_init(&r, cli, cfg, command, cli->dry_run || cfg->pipeline.dry_run);
+	r.own_cfg = 1;
+	if (code != -1)
 		goto out;
-	}
-	code = select_targets(&r);
-	if (code != SS_EXIT_OK)
-		goto out;
-	for (i = 0; i < r.cfg->ntargets; i++) {
-		const struct ss_config_target *t = &r.cfg->targets[i];
-
-		if (r.ts[i].want &&
-		    ss_report_add_target(r.report, t->name, t->account_id, target_region(&r, t),
-					 &r.ts[i].rt) != SS_OK) {
-			code = SS_EXIT_FAILURE;
-			goto out;
-		}
-	}
-	/* ss_report_add_target may move entries: look them up again. */
-	for (i = 0; i < r.cfg->ntargets; i++)
-		if (r.ts[i].want) {
-			size_t k;
-
-			for (k = 0; k < r.report->n; k++)
-				if (strcmp(r.report->targets[k].name, r.ts[i].t->name) == 0)
-					r.ts[i].rt = &r.report->targets[k];
-		}
+	code = SS_EXIT_OK;
 	if (!authenticate(&r)) {
-		for (i = 0; i < r.cfg->ntargets; i++)
-			if (r.ts[i].want && r.ts[i].rt != NULL &&
-			    ss_report_fail(r.ts[i].rt, SS_TARGET_SKIPPED, "authentication failed") !=
-				    SS_OK)
-				break;
+		mark_all(&r, "authentication failed");
 		ss_publish_begin(&pub, cli, r.cfg, command, r.h, NULL);
 		(void)ss_publish_report(&pub, r.report, 0);
-		published = 1;
 		code = SS_EXIT_FAILURE;
 		goto out;
 	}
 	ss_publish_begin(&pub, cli, r.cfg, command, r.h, r.base);
-	if (r.dry_run)
-		ss_info("dry run: reading only, nothing will be written");
-	if (!cli->sync_only) {
-		read_sources(&r);
-		merge_targets(&r);
-	} else {
-		for (i = 0; i < r.cfg->ntargets; i++)
-			if (r.ts[i].want)
-				r.ts[i].bundle = cJSON_CreateObject();
-		if (r.cfg->store.kind == SS_STORE_NONE) {
-			fprintf(stderr, "secretsync: --sync-only needs a merge_store in %s\n",
-				cli->config_path);
-			code = SS_EXIT_USAGE;
-			goto out;
-		}
-	}
-	if (!r.aborted)
-		store_bundles(&r);
-	if (!cli->merge_only && !r.aborted)
-		sync_targets(&r);
-	/* Failures into the report; unfinished targets are skipped. */
-	for (i = 0; i < r.cfg->ntargets; i++) {
-		struct target_state *ts = &r.ts[i];
-
-		if (!ts->want || ts->rt == NULL)
-			continue;
-		if (ts->failed && ss_report_fail(ts->rt, SS_TARGET_FAILED, ts->error) != SS_OK)
-			code = SS_EXIT_FAILURE;
-		else if (!ts->failed && r.aborted && ts->rt->diff == NULL && !cli->merge_only &&
-			 ss_report_fail(ts->rt, SS_TARGET_SKIPPED,
-					"not run: an earlier target failed (continue_on_error is off)") !=
-				 SS_OK)
-			code = SS_EXIT_FAILURE;
-	}
-	if (ss_publish_report(&pub, r.report, cli->diff > 1))
+	run_execute(&r);
+	if (run_settle(&r))
 		code = SS_EXIT_FAILURE;
-	published = 1;
-	{
-		struct ss_report_counts c;
-
-		ss_report_counts(r.report, &c);
-		if (c.failed > 0 || r.aborted)
-			code = SS_EXIT_FAILURE;
-		else if (code == SS_EXIT_OK && cli->exit_code && ss_report_has_changes(r.report))
-			code = SS_EXIT_CHANGES;
-	}
+	if (ss_publish_report(&pub, r.report, 0))
+		code = SS_EXIT_FAILURE;
+	ss_report_counts(r.report, &c);
+	if (c.failed > 0 || r.aborted)
+		code = SS_EXIT_FAILURE;
+	else if (code == SS_EXIT_OK && cli->exit_code && ss_report_has_changes(r.report))
+		code = SS_EXIT_CHANGES;
 out:
-	(void)published;
 	ss_publish_end(&pub);
 	run_free(&r);
 	return code;
