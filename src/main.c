@@ -402,7 +402,7 @@ static int parse_argv(int argc, char **argv, struct ss_cli *cli)
 	}
 	for (i = 0; i < NOPTS; i++)
 		longopts[i] = opt_defs[i].opt;
-	memset(&longopts[NOPTS], 0, sizeof(longopts[NOPTS]));
+	memset(&longopts[NOPTS], 0, sizeof(struct option));
 
 	/* Options may come before or after the SPECs of 'get'. */
 	specs_storage = calloc((size_t)argc, sizeof(*specs_storage));

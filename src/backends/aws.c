@@ -32,7 +32,8 @@ void ss_aws_creds_clear(struct ss_aws_creds *c)
 	ss_free_secret(c->secret_access_key);
 	ss_free_secret(c->session_token);
 	free(c->source);
-	memset(c, 0, sizeof(*c));
+	c->access_key_id = c->secret_access_key = c->session_token = c->source = NULL;
+	c->expiration = 0;
 }
 
 enum ss_rc ss_aws_creds_copy(struct ss_aws_creds *dst, const struct ss_aws_creds *src)

@@ -746,7 +746,7 @@ const char *ss_json_get_string(const cJSON *obj, const char *key)
 {
 	const cJSON *m = member(obj, key);
 
-	return cJSON_IsString(m) ? m->valuestring : NULL;
+	return m != NULL && cJSON_IsString(m) ? m->valuestring : NULL;
 }
 
 const cJSON *ss_json_get_object(const cJSON *obj, const char *key)
