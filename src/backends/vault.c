@@ -36,7 +36,9 @@ struct ss_vault {
 /* The answer of one synchronous call. */
 struct call {
 	enum ss_rc rc;
+	enum ss_http_fail fail; /* why no answer arrived (rc != SS_OK) */
 	long status;
+	int attempts;
 	cJSON *doc; /* parsed body, or NULL */
 	char error[256];
 };
@@ -121,10 +123,11 @@ struct ss_vault *ss_vault_new(struct ss_http *h, const struct ss_vault_settings 
 			      struct ss_buf *err)
 {
 	struct ss_vault *v;
+	struct ss_buf why;
 
 	if (s->address == NULL || *s->address == '\0') {
 		if (ss_buf_adds(err, "vault: no address: set vault.address in the config or "
-				     "VAULT_ADDR") != SS_OK)
+				     "VAULT_ADDR\n") != SS_OK)
 			return NULL;
 		return NULL;
 	}
@@ -137,6 +140,16 @@ struct ss_vault *ss_vault_new(struct ss_http *h, const struct ss_vault_settings 
 		ss_vault_free(v);
 		return NULL;
 	}
+	/* Say before any request which setting is wrong: the transport's
+	 * own check would only name the request. */
+	ss_buf_init(&why, 0);
+	if (ss_tls_check_url(v->base, "VAULT_ADDR", s->tls_server_name, &why) != SS_OK) {
+		ss_vault_free(v);
+		v = NULL;
+		if (ss_buf_addf(err, "vault: %s\n", why.data) != SS_OK)
+			v = NULL; /* out of memory: no message */
+	}
+	ss_buf_free(&why);
 	return v;
 }
 
@@ -203,16 +216,20 @@ static void on_call(struct ss_http_resp *resp, void *ctx)
 	struct call *c = ctx;
 
 	c->rc = resp->rc;
+	c->fail = resp->fail;
 	c->status = resp->status;
+	c->attempts = resp->attempts;
 	snprintf(c->error, sizeof(c->error), "%s", resp->error);
 	if (resp->rc == SS_OK && resp->body.len > 0 &&
 	    ss_json_parse(resp->body.data, resp->body.len, &c->doc) != SS_OK)
 		c->doc = NULL;
 }
 
-/* Run one request to completion; body (may be NULL) is the JSON to send. */
-static enum ss_rc vcall(struct ss_vault *v, const char *method, const char *path,
-			const char *label, const char *body, int secret_body, struct call *c)
+/* Queue one request whose answer lands in c; body (may be NULL) is the
+ * JSON to send. */
+static enum ss_rc submit_call(struct ss_vault *v, const char *method, const char *path,
+			      const char *label, const char *body, int secret_body,
+			      struct call *c)
 {
 	struct ss_http_req *req;
 	enum ss_rc rc;
@@ -238,7 +255,15 @@ static enum ss_rc vcall(struct ss_vault *v, const char *method, const char *path
 			return rc;
 		}
 	}
-	rc = ss_http_submit(v->h, req);
+	return ss_http_submit(v->h, req);
+}
+
+/* Run one request to completion (see submit_call). */
+static enum ss_rc vcall(struct ss_vault *v, const char *method, const char *path,
+			const char *label, const char *body, int secret_body, struct call *c)
+{
+	enum ss_rc rc = submit_call(v, method, path, label, body, secret_body, c);
+
 	if (rc != SS_OK)
 		return rc;
 	rc = ss_http_run(v->h);
@@ -280,6 +305,14 @@ static void vault_says(const cJSON *doc, char *out, size_t size)
 	if (strcmp(out, "1 error occurred: permission denied") == 0 ||
 	    strcmp(out, "1 error occurred:  permission denied") == 0)
 		snprintf(out, size, "permission denied");
+	/* The server's words may echo what it was sent: messages built from
+	 * them go into reports and outputs too, not only through the logger. */
+	if (ss_mask_contains(ss_mask_global(), out, strlen(out))) {
+		char *red = ss_mask_redact_str(ss_mask_global(), out);
+
+		snprintf(out, size, "%s", red != NULL ? red : "(message withheld)");
+		ss_free_secret(red);
+	}
 }
 
 /* Append "vault: WHAT: STATUS reason (hint)" for a failed call. */
@@ -289,7 +322,11 @@ static enum ss_rc call_error(struct ss_buf *err, const char *what, const struct 
 	char says[200];
 
 	if (c->rc != SS_OK)
-		return ss_buf_addf(err, "vault: %s: %s\n", what, c->error);
+		return ss_buf_addf(err, "vault: %s: %s%s\n", what, c->error,
+				   c->fail == SS_HTTP_FAIL_CONNECT || c->fail == SS_HTTP_FAIL_TIMEOUT
+					   ? "; check vault.address / VAULT_ADDR and that Vault is "
+					     "reachable"
+					   : "");
 	vault_says(c->doc, says, sizeof(says));
 	if (c->status == 403 && capability != NULL)
 		return ss_buf_addf(err, "vault: %s: 403 %s (policy needs \"%s\" on %s)\n", what,
@@ -301,6 +338,82 @@ static enum ss_rc call_error(struct ss_buf *err, const char *what, const struct 
 				   says);
 	return ss_buf_addf(err, "vault: %s: HTTP %ld%s%s\n", what, c->status, says[0] ? " " : "",
 			   says);
+}
+
+/* Nonzero when a 404 answer says the mount itself does not exist. */
+static int says_no_mount(const struct call *c)
+{
+	char says[200];
+
+	if (c->rc != SS_OK || c->status != 404)
+		return 0;
+	vault_says(c->doc, says, sizeof(says));
+	return strstr(says, "no handler for route") != NULL;
+}
+
+/* Nonzero when Vault warns that a KV v1 path was used on a KV v2 mount
+ * (a 404 with "Invalid path for a versioned K/V secrets engine"). */
+static int says_versioned(const struct call *c)
+{
+	const cJSON *w;
+
+	if (c->rc != SS_OK || c->status != 404)
+		return 0;
+	cJSON_ArrayForEach(w, ss_json_get_array(c->doc, "warnings"))
+	{
+		if (cJSON_IsString(w) &&
+		    strstr(w->valuestring, "Invalid path for a versioned K/V") != NULL)
+			return 1;
+	}
+	return 0;
+}
+
+static enum ss_rc no_mount_error(struct ss_buf *err, const char *mount)
+{
+	return ss_buf_addf(err,
+			   "vault: mount '%s' does not exist (Vault: no handler for route "
+			   "\"%s/\"); check the mount name\n",
+			   mount, mount);
+}
+
+static enum ss_rc wrong_version_error(struct ss_buf *err, const char *mount, int actual,
+				      int configured)
+{
+	return ss_buf_addf(err,
+			   "vault: mount '%s' is KV v%d, but kv_version %d is configured: set "
+			   "kv_version: %d in the source, or leave it out to detect it\n",
+			   mount, actual, configured, actual);
+}
+
+#define VAULT_DEAD_TOKEN                                                                   \
+	"vault: the token is invalid, expired or revoked (auth/token/lookup-self: 403); "  \
+	"give a valid VAULT_TOKEN or check the login\n"
+
+/* After a 403: nonzero when the token itself is dead (lookup-self is
+ * refused too), not just short of a policy. Runs the loop. */
+static int token_dead(struct ss_vault *v)
+{
+	struct call c;
+	int dead;
+
+	if (v->token == NULL)
+		return 0;
+	dead = vcall(v, "GET", "auth/token/lookup-self", "vault token lookup", NULL, 0, &c) ==
+		       SS_OK &&
+	       c.status == 403;
+	call_free(&c);
+	return dead;
+}
+
+/* After a 403 that added messages to err since mark: when the token is
+ * dead, say that instead. Returns the rc to report. */
+static enum ss_rc explain_403(struct ss_vault *v, struct ss_buf *err, size_t mark,
+			      enum ss_rc rc)
+{
+	if (!token_dead(v))
+		return rc;
+	ss_buf_truncate(err, mark);
+	return ss_buf_adds(err, VAULT_DEAD_TOKEN) == SS_OK ? SS_ERR_AUTH : SS_ERR_NOMEM;
 }
 
 static enum ss_rc take_login_token(struct ss_vault *v, const struct call *c)
@@ -487,12 +600,18 @@ void ss_vault_logout(struct ss_vault *v)
 	if (v == NULL || !v->token_from_login || v->token == NULL)
 		return;
 	rc = vcall(v, "POST", "auth/token/revoke-self", "vault token revoke", NULL, 0, &c);
-	if (rc != SS_OK || (c.status != 204 && c.status != 200))
+	/* A 403 on a repeated attempt: the first one revoked it. */
+	if (rc == SS_OK && (c.status == 204 || c.status == 200 ||
+			    (c.status == 403 && c.attempts > 1)))
+		ss_debug("vault: login token revoked");
+	else if (rc == SS_OK)
+		ss_warn("vault: could not revoke the login token (auth/token/revoke-self: HTTP "
+			"%ld); it expires with its TTL",
+			c.status);
+	else
 		ss_warn("vault: could not revoke the login token (auth/token/revoke-self: %s); it "
 			"expires with its TTL",
-			rc != SS_OK ? c.error : "refused");
-	else
-		ss_debug("vault: login token revoked");
+			c.error[0] ? c.error : ss_strerror(rc));
 	call_free(&c);
 	v->token_from_login = 0;
 	ss_free_secret(v->token);
@@ -512,8 +631,7 @@ enum ss_rc ss_vault_lookup_self(struct ss_vault *v, struct ss_buf *err)
 	if (rc == SS_OK)
 		rc = SS_ERR_AUTH;
 	if (c.rc == SS_OK && c.status == 403) {
-		if (ss_buf_adds(err, "vault: the token is invalid, expired or revoked "
-				     "(auth/token/lookup-self: 403)\n") != SS_OK)
+		if (ss_buf_adds(err, VAULT_DEAD_TOKEN) != SS_OK)
 			rc = SS_ERR_NOMEM;
 	} else if (call_error(err, "GET auth/token/lookup-self", &c, NULL, NULL) != SS_OK) {
 		rc = SS_ERR_NOMEM;
@@ -576,8 +694,13 @@ static enum ss_rc version_from_answer(const struct call *c, const char *mount, i
 			return SS_ERR_NOMEM;
 		return c->status == 403 ? SS_ERR_AUTH : SS_ERR_NOTFOUND;
 	}
-	if (call_error(err, "GET sys/internal/ui/mounts", c, NULL, NULL) != SS_OK)
-		return SS_ERR_NOMEM;
+	{
+		char what[256];
+
+		snprintf(what, sizeof(what), "GET sys/internal/ui/mounts/%s", mount);
+		if (call_error(err, what, c, NULL, NULL) != SS_OK)
+			return SS_ERR_NOMEM;
+	}
 	return c->rc != SS_OK ? c->rc : SS_ERR_PARSE;
 }
 
@@ -593,18 +716,23 @@ enum ss_rc ss_vault_kv_version(struct ss_vault *v, const char *mount, int *versi
 {
 	struct ss_buf path;
 	struct call c;
+	size_t mark = err->len;
 	enum ss_rc rc;
 
 	*version = cached_version(v, mount);
 	if (*version != 0)
 		return SS_OK;
 	memset(&c, 0, sizeof(c));
+	c.rc = SS_ERR_INTERNAL;
 	ss_buf_init(&path, 0);
 	rc = mounts_path(&path, mount);
 	if (rc == SS_OK)
 		rc = vcall(v, "GET", path.data, "vault mount info", NULL, 0, &c);
-	if (rc == SS_OK || rc == SS_ERR_NET || rc == SS_ERR_INVALID)
+	/* An answer or a transport failure arrived: describe it. */
+	if (rc == SS_OK || c.rc != SS_ERR_INTERNAL)
 		rc = version_from_answer(&c, mount, version, err);
+	if (rc == SS_ERR_AUTH)
+		rc = explain_403(v, err, mark, rc);
 	if (rc == SS_OK)
 		rc = cache_version(v, mount, *version);
 	call_free(&c);
@@ -618,7 +746,8 @@ enum item_kind {
 	ITEM_VERSION,
 	ITEM_LIST,
 	ITEM_READ,     /* a secret found by a LIST */
-	ITEM_START     /* a start path without '/': read, else list it */
+	ITEM_START,    /* a start path without '/': read, else list it */
+	ITEM_CHECK     /* a start path was empty: is kv_version right? */
 };
 
 struct ss_vault_tree {
@@ -631,6 +760,10 @@ struct ss_vault_tree {
 	struct ss_strset folders;
 	struct ss_strset secrets;
 	long lists, reads;
+	struct item *pending, *pending_tail; /* FIFO: breadth-first */
+	int in_transport;
+	int version_given; /* kv_version came from the caller, not detected */
+	int checking;      /* an ITEM_CHECK after a 403 is under way */
 	int outstanding;
 	enum ss_rc rc;
 	int saw_403;
@@ -642,7 +775,14 @@ struct item {
 	enum item_kind kind;
 	char *path;  /* relative to the mount; folders end in '/' */
 	long depth;
+	struct item *next; /* waiting to be sent */
 };
+
+/* At most this many requests of one walk are handed to the transport at
+ * once (the transport runs up to --parallel, at most 256, of them); the
+ * rest wait as an item each. A folder of 10,000 secrets then costs
+ * 10,000 small items, not 10,000 queued requests of 2 KiB each. */
+#define VAULT_TREE_WINDOW 256
 
 static void on_item(struct ss_http_resp *resp, void *ctx);
 
@@ -669,16 +809,88 @@ static enum ss_rc api_path(int version, const char *mount, enum item_kind kind, 
 	return rc;
 }
 
-static enum ss_rc submit_item(struct ss_vault_tree *op, enum item_kind kind, const char *path,
-			      long depth)
+/* Hand item it to the transport; on failure it is freed. */
+static enum ss_rc send_item(struct ss_vault_tree *op, struct item *it)
 {
-	struct ss_http_req *req;
-	struct item *it;
+	struct ss_http_req *req = NULL;
 	struct ss_buf p;
 	enum ss_rc rc;
 
 	ss_buf_init(&p, 0);
-	it = calloc(1, sizeof(*it));
+	if (it->kind == ITEM_VERSION || it->kind == ITEM_CHECK)
+		rc = mounts_path(&p, op->mount);
+	else
+		rc = api_path(op->version, op->mount, it->kind, it->path, &p);
+	if (rc == SS_OK && it->kind == ITEM_LIST)
+		rc = ss_buf_adds(&p, "?list=true");
+	if (rc == SS_OK) {
+		req = vreq(op->v, "GET", p.data,
+			   it->kind == ITEM_LIST ? "vault LIST"
+			   : it->kind == ITEM_VERSION || it->kind == ITEM_CHECK ? "vault mount info"
+										: "vault read");
+		if (req == NULL)
+			rc = SS_ERR_NOMEM;
+	}
+	ss_buf_free(&p);
+	if (rc != SS_OK) {
+		free(it->path);
+		free(it);
+		return rc;
+	}
+	req->classify = vault_classify;
+	req->secret_response = 1;
+	req->max_response =
+		it->kind == ITEM_LIST ? VAULT_MAX_LIST_RESPONSE : VAULT_MAX_READ_RESPONSE;
+	req->done = on_item;
+	req->ctx = it;
+	if (it->kind == ITEM_LIST)
+		op->lists++;
+	else if (it->kind == ITEM_READ || it->kind == ITEM_START)
+		op->reads++;
+	op->in_transport++;
+	rc = ss_http_submit(op->v->h, req); /* frees req on failure */
+	if (rc != SS_OK) {
+		op->in_transport--;
+		free(it->path);
+		free(it);
+	}
+	return rc;
+}
+
+/* Send waiting items while the window has room. After a failure the
+ * waiting items are dropped, except a version check (which explains
+ * the failure). */
+static void drain(struct ss_vault_tree *op)
+{
+	struct item *it;
+
+	while ((it = op->pending) != NULL) {
+		int drop = op->rc != SS_OK && it->kind != ITEM_CHECK;
+
+		if (!drop && op->in_transport >= VAULT_TREE_WINDOW)
+			break;
+		op->pending = it->next;
+		if (op->pending == NULL)
+			op->pending_tail = NULL;
+		if (drop) {
+			op->outstanding--;
+			free(it->path);
+			free(it);
+			continue;
+		}
+		if (send_item(op, it) != SS_OK) {
+			op->outstanding--;
+			op_fail(op, SS_ERR_NOMEM);
+		}
+	}
+}
+
+/* Queue a LIST, a read or a mount-info request of the walk. */
+static enum ss_rc submit_item(struct ss_vault_tree *op, enum item_kind kind, const char *path,
+			      long depth)
+{
+	struct item *it = calloc(1, sizeof(*it));
+
 	if (it == NULL)
 		return SS_ERR_NOMEM;
 	it->op = op;
@@ -689,41 +901,14 @@ static enum ss_rc submit_item(struct ss_vault_tree *op, enum item_kind kind, con
 		free(it);
 		return SS_ERR_NOMEM;
 	}
-	if (kind == ITEM_VERSION)
-		rc = mounts_path(&p, op->mount);
-	else
-		rc = api_path(op->version, op->mount, kind, path, &p);
-	if (rc == SS_OK && kind == ITEM_LIST)
-		rc = ss_buf_adds(&p, "?list=true");
-	if (rc != SS_OK) {
-		free(it->path);
-		free(it);
-		ss_buf_free(&p);
-		return rc;
-	}
-	req = vreq(op->v, "GET", p.data,
-		   kind == ITEM_LIST ? "vault LIST" : kind == ITEM_VERSION ? "vault mount info"
-									: "vault read");
-	ss_buf_free(&p);
-	if (req == NULL) {
-		free(it->path);
-		free(it);
-		return SS_ERR_NOMEM;
-	}
-	req->classify = vault_classify;
-	req->secret_response = 1;
-	req->max_response = kind == ITEM_LIST ? VAULT_MAX_LIST_RESPONSE : VAULT_MAX_READ_RESPONSE;
-	req->done = on_item;
-	req->ctx = it;
-	if (kind == ITEM_LIST)
-		op->lists++;
-	else if (kind != ITEM_VERSION)
-		op->reads++;
 	op->outstanding++;
-	rc = ss_http_submit(op->v->h, req);
-	if (rc != SS_OK)
-		op->outstanding--;
-	return rc;
+	if (op->pending_tail != NULL)
+		op->pending_tail->next = it;
+	else
+		op->pending = it;
+	op->pending_tail = it;
+	drain(op);
+	return SS_OK;
 }
 
 /* Describe a failed list or read; returns the rc the failure maps to. */
@@ -759,6 +944,56 @@ static void item_error(struct ss_vault_tree *op, const struct item *it, const st
 	if (c->rc == SS_OK && c->status == 403)
 		op->saw_403 = 1;
 	op_fail(op, read_error(&op->err, op->version, op->mount, it->kind, it->path, c));
+	/* A policy written for the other KV version's paths refuses the
+	 * start path before Vault routes it: check the version given. */
+	if (c->rc == SS_OK && c->status == 403 && it->depth == 0 && op->version_given &&
+	    !op->checking && (it->kind == ITEM_LIST || it->kind == ITEM_START)) {
+		op->checking = 1;
+		if (submit_item(op, ITEM_CHECK, "", 0) != SS_OK)
+			op->checking = 0; /* no check: the 403 stands */
+	}
+}
+
+static enum ss_rc count_error(struct ss_vault_tree *op)
+{
+	return ss_buf_addf(&op->err,
+			   "vault: mount '%s' has more than max_secrets_per_mount (%ld) secrets "
+			   "under the configured paths; raise the cap or narrow the paths\n",
+			   op->mount, op->v->s->max_secrets);
+}
+
+/* Nonzero (and the op failed) when the new secrets of a LIST answer
+ * would pass the count cap: checked before any of them is read, so a
+ * huge folder costs one request, not max_secrets reads. */
+static int over_count(struct ss_vault_tree *op, const struct item *it, const cJSON *keys)
+{
+	const cJSON *k;
+	struct ss_buf child;
+	size_t fresh = 0;
+	enum ss_rc rc = SS_OK;
+
+	ss_buf_init(&child, 0);
+	cJSON_ArrayForEach(k, keys)
+	{
+		const char *key = cJSON_IsString(k) ? k->valuestring : NULL;
+		size_t klen = key ? strlen(key) : 0;
+
+		if (key == NULL || !ss_vault_key_ok(key, klen) || key[klen - 1] == '/')
+			continue;
+		ss_buf_reset(&child);
+		rc = ss_buf_addf(&child, "%s%s", it->path, key);
+		if (rc != SS_OK)
+			break;
+		if (!ss_strset_has(&op->secrets, child.data))
+			fresh++;
+	}
+	ss_buf_free(&child);
+	if (rc == SS_OK && (long)(op->secrets.count + fresh) <= op->v->s->max_secrets)
+		return 0;
+	op_fail(op, rc != SS_OK ? rc : SS_ERR_TOOBIG);
+	if (rc == SS_OK && count_error(op) != SS_OK)
+		op_fail(op, SS_ERR_NOMEM);
+	return 1;
 }
 
 static void handle_list(struct ss_vault_tree *op, struct item *it, const struct call *c)
@@ -777,6 +1012,8 @@ static void handle_list(struct ss_vault_tree *op, struct item *it, const struct 
 			op_fail(op, SS_ERR_NOMEM);
 		return;
 	}
+	if (over_count(op, it, keys))
+		return;
 	cJSON_ArrayForEach(k, keys)
 	{
 		const char *key = cJSON_IsString(k) ? k->valuestring : NULL;
@@ -800,9 +1037,11 @@ static void handle_list(struct ss_vault_tree *op, struct item *it, const struct 
 			break;
 		if (key[klen - 1] == '/') {
 			if (it->depth + 1 > op->v->s->max_depth) {
-				ss_warn("vault: %s/%s is deeper than max_traversal_depth (%ld); "
+				/* A looping server makes this path long: show its start. */
+				ss_warn("vault: %s/%.*s%s is deeper than max_traversal_depth (%ld); "
 					"not listed",
-					op->mount, child.data, op->v->s->max_depth);
+					op->mount, (int)(child.len > 160 ? 160 : child.len), child.data,
+					child.len > 160 ? "..." : "", op->v->s->max_depth);
 				continue;
 			}
 			rc = ss_strset_add(&op->folders, child.data, &added);
@@ -812,15 +1051,6 @@ static void handle_list(struct ss_vault_tree *op, struct item *it, const struct 
 			rc = ss_strset_add(&op->secrets, child.data, &added);
 			if (rc != SS_OK || !added)
 				continue;
-			if ((long)op->secrets.count > op->v->s->max_secrets) {
-				op_fail(op, SS_ERR_TOOBIG);
-				rc = ss_buf_addf(&op->err,
-						 "vault: mount '%s' has more than "
-						 "max_secrets_per_mount (%ld) secrets under the "
-						 "configured paths; raise the cap or narrow the paths\n",
-						 op->mount, op->v->s->max_secrets);
-				break;
-			}
 			rc = submit_item(op, ITEM_READ, child.data, it->depth);
 		}
 		if (rc != SS_OK)
@@ -831,16 +1061,42 @@ static void handle_list(struct ss_vault_tree *op, struct item *it, const struct 
 	ss_buf_free(&child);
 }
 
+/* A 200 answer to a read that is not JSON, or whose data is not an
+ * object: a broken server or proxy. SS_OK when the answer is sound. */
+static enum ss_rc bad_answer(struct ss_buf *err, int version, const char *mount,
+			     const char *path, const cJSON *doc, const cJSON *value)
+{
+	struct ss_buf p;
+	enum ss_rc rc;
+
+	if (doc != NULL && cJSON_IsObject(value))
+		return SS_OK;
+	ss_buf_init(&p, 0);
+	rc = api_path(version, mount, ITEM_READ, path, &p);
+	if (rc == SS_OK)
+		rc = ss_buf_addf(err, "vault: GET %s: %s\n", p.data,
+				 doc == NULL ? "the answer is not JSON"
+					     : "the secret's data is not a JSON object");
+	ss_buf_free(&p);
+	return rc == SS_OK ? SS_ERR_PARSE : rc;
+}
+
 static void handle_read(struct ss_vault_tree *op, struct item *it, struct call *c)
 {
 	cJSON *data = cJSON_GetObjectItemCaseSensitive(c->doc, "data");
 	cJSON *value = data;
+	enum ss_rc rc;
 
 	if (op->version == 2)
 		value = data ? cJSON_GetObjectItemCaseSensitive(data, "data") : NULL;
-	if (value == NULL || cJSON_IsNull(value)) {
+	if (c->doc != NULL && (value == NULL || cJSON_IsNull(value))) {
 		ss_warn("vault: %s/%s has no current data (deleted or destroyed); skipped",
 			op->mount, it->path);
+		return;
+	}
+	rc = bad_answer(&op->err, op->version, op->mount, it->path, c->doc, value);
+	if (rc != SS_OK) {
+		op_fail(op, rc);
 		return;
 	}
 	/* Mask first: nothing else has seen the value yet. */
@@ -849,12 +1105,66 @@ static void handle_read(struct ss_vault_tree *op, struct item *it, struct call *
 		return;
 	}
 	cJSON_DetachItemViaPointer(op->version == 2 ? data : c->doc, value);
-	if (cJSON_GetObjectItemCaseSensitive(op->result, it->path) != NULL ||
-	    !cJSON_AddItemToObject(op->result, it->path, value)) {
+	/* Each path is read once (the visited set), so no look-up for a
+	 * duplicate: that was a linear scan per secret, quadratic overall. */
+	if (!cJSON_AddItemToObject(op->result, it->path, value)) {
 		ss_json_delete_secret(value);
-		if (cJSON_GetObjectItemCaseSensitive(op->result, it->path) == NULL)
-			op_fail(op, SS_ERR_NOMEM);
+		op_fail(op, SS_ERR_NOMEM);
 	}
+}
+
+/* A start path answered 404. Say so when the mount is missing or the
+ * KV version is wrong; when the version was given rather than detected,
+ * check it against the mount (ITEM_CHECK) before calling the path empty.
+ * Returns nonzero when the 404 was handled here. */
+static int empty_start(struct ss_vault_tree *op, struct item *it, const struct call *c)
+{
+	enum ss_rc rc = SS_OK;
+
+	if (c->rc != SS_OK || c->status != 404)
+		return 0;
+	if (says_no_mount(c)) {
+		op_fail(op, SS_ERR_NOTFOUND);
+		rc = no_mount_error(&op->err, op->mount);
+	} else if (says_versioned(c)) {
+		op_fail(op, SS_ERR_INVALID);
+		rc = wrong_version_error(&op->err, op->mount, 2, op->version);
+	} else if (op->version_given && it->kind == ITEM_LIST) {
+		rc = submit_item(op, ITEM_CHECK, it->path, 0);
+	} else {
+		return 0;
+	}
+	if (rc != SS_OK)
+		op_fail(op, rc);
+	return 1;
+}
+
+/* The answer to ITEM_CHECK: the mount's real KV version. */
+static void check_version(struct ss_vault_tree *op, const struct item *it, const struct call *c)
+{
+	struct ss_buf ignored;
+	int actual = 0;
+
+	ss_buf_init(&ignored, 0);
+	if (version_from_answer(c, op->mount, &actual, &ignored) != SS_OK)
+		actual = 0; /* cannot tell: the token may not see the mount info */
+	ss_buf_free(&ignored);
+	if (actual != 0 && actual != op->version) {
+		/* The cause of any 403 or 404 seen: say only that. */
+		ss_buf_reset(&op->err);
+		op->rc = SS_ERR_INVALID;
+		op->saw_403 = 0;
+		if (wrong_version_error(&op->err, op->mount, actual, op->version) != SS_OK)
+			op->rc = SS_ERR_NOMEM;
+		return;
+	}
+	if (op->rc != SS_OK)
+		return; /* the check after a 403: the 403 stands */
+	if (it->path[0] != '\0')
+		ss_warn("vault: nothing found at %s/%s (no secret or folder there%s)", op->mount,
+			it->path,
+			actual == 0 && op->version == 2 ? "; if the mount is KV v1, set kv_version: 1"
+							: "");
 }
 
 static void on_item(struct ss_http_resp *resp, void *ctx)
@@ -867,13 +1177,18 @@ static void on_item(struct ss_http_resp *resp, void *ctx)
 
 	memset(&c, 0, sizeof(c));
 	op->outstanding--;
+	op->in_transport--;
 	on_call(resp, &c);
-	if (op->rc != SS_OK)
+	if (op->rc != SS_OK && it->kind != ITEM_CHECK)
 		goto out; /* draining after a failure */
 	switch (it->kind) {
-	case ITEM_VERSION:
-		if (version_from_answer(&c, op->mount, &op->version, &op->err) != SS_OK) {
-			op_fail(op, c.status == 403 ? SS_ERR_AUTH : SS_ERR_NOTFOUND);
+	case ITEM_VERSION: {
+		enum ss_rc vrc = version_from_answer(&c, op->mount, &op->version, &op->err);
+
+		if (vrc != SS_OK) {
+			if (c.rc == SS_OK && c.status == 403)
+				op->saw_403 = 1;
+			op_fail(op, vrc);
 			break;
 		}
 		if (cache_version(op->v, op->mount, op->version) != SS_OK) {
@@ -890,15 +1205,27 @@ static void on_item(struct ss_http_resp *resp, void *ctx)
 				if (rc == SS_OK && added)
 					rc = submit_item(op, ITEM_LIST, p, 0);
 			} else {
-				rc = submit_item(op, ITEM_START, p, 0);
+				/* Visited: a folder listing that holds it skips it. */
+				rc = ss_strset_add(&op->secrets, p, &added);
+				if (rc == SS_OK && added)
+					rc = submit_item(op, ITEM_START, p, 0);
 			}
 			if (rc != SS_OK)
 				op_fail(op, rc);
 		}
 		break;
+	}
 	case ITEM_START:
 		if (c.rc == SS_OK && c.status == 200) {
 			handle_read(op, it, &c);
+			break;
+		}
+		if (empty_start(op, it, &c))
+			break;
+		if (c.rc == SS_OK && c.status == 404 &&
+		    ss_json_get_object(ss_json_get_object(c.doc, "data"), "metadata") != NULL) {
+			ss_warn("vault: %s/%s has no current data (deleted or destroyed); skipped",
+				op->mount, it->path);
 			break;
 		}
 		if (c.rc == SS_OK && c.status == 404) {
@@ -923,7 +1250,7 @@ static void on_item(struct ss_http_resp *resp, void *ctx)
 		if (c.rc == SS_OK && c.status == 200) {
 			handle_list(op, it, &c);
 		} else if (c.rc == SS_OK && c.status == 404) {
-			if (it->depth == 0 && it->path[0] != '\0')
+			if (it->depth == 0 && !empty_start(op, it, &c) && it->path[0] != '\0')
 				ss_warn("vault: nothing found at %s/%s (no secret or folder there)",
 					op->mount, it->path);
 			/* an empty mount or a folder emptied meanwhile: nothing */
@@ -940,11 +1267,15 @@ static void on_item(struct ss_http_resp *resp, void *ctx)
 		else
 			item_error(op, it, &c);
 		break;
+	case ITEM_CHECK:
+		check_version(op, it, &c);
+		break;
 	}
 out:
 	call_free(&c);
 	free(it->path);
 	free(it);
+	drain(op);
 }
 
 enum ss_rc ss_vault_tree_start(struct ss_vault *v, const char *mount, int kv_version,
@@ -983,6 +1314,7 @@ enum ss_rc ss_vault_tree_start(struct ss_vault *v, const char *mount, int kv_ver
 		}
 		op->nstarts++;
 	}
+	op->version_given = kv_version != 0;
 	op->version = kv_version ? kv_version : cached_version(v, mount);
 	if (op->version != 0) {
 		/* Run the start step as if the version answer had come. */
@@ -1003,6 +1335,7 @@ enum ss_rc ss_vault_tree_start(struct ss_vault *v, const char *mount, int kv_ver
 				 "{\"data\":{\"type\":\"kv\",\"options\":{\"version\":\"%d\"}}}",
 				 op->version);
 		op->outstanding++;
+		op->in_transport++;
 		if (rc == SS_OK)
 			on_item(&fake, it);
 		else {
@@ -1090,24 +1423,20 @@ enum ss_rc ss_vault_tree_finish(struct ss_vault_tree *op, cJSON **out, struct ss
 		*out = op->result;
 		op->result = NULL;
 	} else {
-		/* A 403 everywhere may be a dead token: say that instead. */
-		if (op->saw_403 && op->v->token != NULL) {
-			struct ss_buf tokerr;
-
-			ss_buf_init(&tokerr, 0);
-			if (ss_vault_lookup_self(op->v, &tokerr) != SS_OK && tokerr.len > 0) {
-				ss_buf_reset(&op->err);
-				if (ss_buf_add(&op->err, tokerr.data, tokerr.len) != SS_OK)
-					rc = SS_ERR_NOMEM;
-				else
-					rc = SS_ERR_AUTH;
-			}
-			ss_buf_free(&tokerr);
-		}
+		/* A 403 may come from a dead token: say that instead. */
+		if (op->saw_403)
+			rc = explain_403(op->v, &op->err, 0, rc);
 		if (op->err.len > 0 && ss_buf_add(err, op->err.data, op->err.len) != SS_OK)
 			rc = SS_ERR_NOMEM;
 	}
 	ss_json_delete_secret(op->result);
+	while (op->pending != NULL) {
+		struct item *it = op->pending;
+
+		op->pending = it->next;
+		free(it->path);
+		free(it);
+	}
 	for (i = 0; i < op->nstarts; i++)
 		free(op->starts[i]);
 	free(op->starts);
@@ -1119,48 +1448,170 @@ enum ss_rc ss_vault_tree_finish(struct ss_vault_tree *op, cJSON **out, struct ss
 	return rc;
 }
 
-enum ss_rc ss_vault_read(struct ss_vault *v, const char *mount, const char *path, cJSON **out,
-			 struct ss_buf *err)
+/* The answer to one read of ss_vault_read_many: the value, or a message. */
+static enum ss_rc take_read(struct ss_vault_ref *ref, int version, struct call *c,
+			    struct ss_buf *err)
 {
-	struct ss_buf p;
-	struct call c;
 	cJSON *data, *value;
-	int version;
-	enum ss_rc rc;
 
-	*out = NULL;
-	memset(&c, 0, sizeof(c));
-	ss_buf_init(&p, 0);
-	rc = ss_vault_kv_version(v, mount, &version, err);
-	if (rc == SS_OK)
-		rc = api_path(version, mount, ITEM_READ, path, &p);
-	if (rc == SS_OK)
-		rc = vcall(v, "GET", p.data, "vault read", NULL, 0, &c);
-	if (rc == SS_ERR_NOMEM || rc == SS_ERR_INTERNAL || (rc != SS_OK && c.rc == SS_OK))
-		goto out;
-	if (c.rc != SS_OK || c.status != 200) {
-		rc = read_error(err, version, mount, ITEM_READ, path, &c);
-		goto out;
+	if (c->rc == SS_OK && c->status == 200) {
+		enum ss_rc rc;
+
+		data = cJSON_GetObjectItemCaseSensitive(c->doc, "data");
+		value = version == 2 && data ? cJSON_GetObjectItemCaseSensitive(data, "data")
+					     : data;
+		rc = c->doc == NULL || (value != NULL && !cJSON_IsNull(value))
+			     ? bad_answer(err, version, ref->mount, ref->path, c->doc, value)
+			     : SS_OK;
+		if (rc != SS_OK)
+			return rc;
+		if (value == NULL || cJSON_IsNull(value)) {
+			if (ss_buf_addf(err, "vault: %s/%s has no current data (deleted or "
+					     "destroyed)\n",
+					ref->mount, ref->path) != SS_OK)
+				return SS_ERR_NOMEM;
+			return SS_ERR_NOTFOUND;
+		}
+		/* Mask first: nothing else has seen the value yet. */
+		if (ss_mask_add_json(ss_mask_global(), value) != SS_OK)
+			return SS_ERR_NOMEM;
+		cJSON_DetachItemViaPointer(version == 2 ? data : c->doc, value);
+		ref->value = value;
+		return SS_OK;
 	}
-	data = cJSON_GetObjectItemCaseSensitive(c.doc, "data");
-	value = version == 2 && data ? cJSON_GetObjectItemCaseSensitive(data, "data") : data;
-	if (value == NULL || cJSON_IsNull(value)) {
-		rc = SS_ERR_NOTFOUND;
-		if (ss_buf_addf(err, "vault: %s/%s has no current data (deleted)\n", mount, path) !=
-		    SS_OK)
-			rc = SS_ERR_NOMEM;
-		goto out;
+	if (says_no_mount(c))
+		return no_mount_error(err, ref->mount) == SS_OK ? SS_ERR_NOTFOUND : SS_ERR_NOMEM;
+	if (says_versioned(c))
+		return wrong_version_error(err, ref->mount, 2, version) == SS_OK ? SS_ERR_INVALID
+										 : SS_ERR_NOMEM;
+	if (c->rc == SS_OK && c->status == 404) {
+		const cJSON *meta =
+			ss_json_get_object(ss_json_get_object(c->doc, "data"), "metadata");
+
+		if (ss_buf_addf(err, "vault: %s/%s: %s\n", ref->mount, ref->path,
+				meta ? "its latest version is deleted or destroyed"
+				     : "no such secret") != SS_OK)
+			return SS_ERR_NOMEM;
+		return SS_ERR_NOTFOUND;
 	}
-	/* Mask first: nothing else has seen the value yet. */
-	if (ss_mask_add_json(ss_mask_global(), value) != SS_OK) {
+	return read_error(err, version, ref->mount, ITEM_READ, ref->path, c);
+}
+
+enum ss_rc ss_vault_read_many(struct ss_vault *v, struct ss_vault_ref *refs, size_t n,
+			      struct ss_buf *err)
+{
+	struct call *calls = NULL;
+	struct ss_buf path;
+	int *vers = NULL;
+	size_t i, j, mark = err->len;
+	int denied = 0;
+	enum ss_rc rc = SS_OK;
+
+	ss_buf_init(&path, 0);
+	for (i = 0; i < n; i++) {
+		refs[i].value = NULL;
+		refs[i].rc = SS_ERR_INTERNAL;
+	}
+	calls = calloc(n + 1, sizeof(*calls));
+	vers = calloc(n + 1, sizeof(*vers));
+	if (calls == NULL || vers == NULL) {
 		rc = SS_ERR_NOMEM;
 		goto out;
 	}
-	cJSON_DetachItemViaPointer(version == 2 ? data : c.doc, value);
-	*out = value;
+	/* The KV version of every mount not known yet, all at once. */
+	for (i = 0; i < n && rc == SS_OK; i++) {
+		calls[i].rc = SS_ERR_INTERNAL;
+		vers[i] = cached_version(v, refs[i].mount);
+		for (j = 0; j < i && strcmp(refs[j].mount, refs[i].mount) != 0; j++)
+			;
+		if (vers[i] != 0 || j < i)
+			continue;
+		ss_buf_reset(&path);
+		rc = mounts_path(&path, refs[i].mount);
+		if (rc == SS_OK)
+			rc = submit_call(v, "GET", path.data, "vault mount info", NULL, 0, &calls[i]);
+	}
+	if (rc == SS_OK)
+		rc = ss_http_run(v->h);
+	if (rc != SS_OK)
+		goto out;
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < i && strcmp(refs[j].mount, refs[i].mount) != 0; j++)
+			;
+		if (j < i) {
+			vers[i] = vers[j];
+			if (vers[i] == 0)
+				refs[i].rc = refs[j].rc;
+			continue;
+		}
+		if (vers[i] != 0)
+			continue;
+		refs[i].rc = version_from_answer(&calls[i], refs[i].mount, &vers[i], err);
+		if (refs[i].rc == SS_OK)
+			refs[i].rc = cache_version(v, refs[i].mount, vers[i]);
+		if (refs[i].rc != SS_OK)
+			vers[i] = 0;
+		denied |= refs[i].rc == SS_ERR_AUTH;
+		call_free(&calls[i]);
+		memset(&calls[i], 0, sizeof(calls[i]));
+		if (refs[i].rc == SS_ERR_NOMEM) {
+			rc = SS_ERR_NOMEM;
+			goto out;
+		}
+	}
+	/* Every secret at once. */
+	for (i = 0; i < n && rc == SS_OK; i++) {
+		calls[i].rc = SS_ERR_INTERNAL;
+		if (vers[i] == 0)
+			continue;
+		ss_buf_reset(&path);
+		rc = api_path(vers[i], refs[i].mount, ITEM_READ, refs[i].path, &path);
+		if (rc == SS_OK)
+			rc = submit_call(v, "GET", path.data, "vault read", NULL, 0, &calls[i]);
+	}
+	if (rc == SS_OK)
+		rc = ss_http_run(v->h);
+	if (rc != SS_OK)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (vers[i] == 0)
+			continue;
+		refs[i].rc = take_read(&refs[i], vers[i], &calls[i], err);
+		denied |= calls[i].rc == SS_OK && calls[i].status == 403;
+		if (refs[i].rc == SS_ERR_NOMEM)
+			rc = SS_ERR_NOMEM;
+	}
+	if (rc == SS_OK && denied && token_dead(v)) {
+		/* One message for all: the token is dead. */
+		ss_buf_truncate(err, mark);
+		rc = ss_buf_adds(err, VAULT_DEAD_TOKEN);
+		for (i = 0; i < n; i++)
+			if (refs[i].rc != SS_OK)
+				refs[i].rc = SS_ERR_AUTH;
+	}
+	for (i = 0; i < n && rc == SS_OK; i++)
+		rc = refs[i].rc;
 out:
-	call_free(&c);
-	ss_buf_free(&p);
+	if (calls != NULL)
+		for (i = 0; i < n; i++)
+			call_free(&calls[i]);
+	free(calls);
+	free(vers);
+	ss_buf_free(&path);
+	return rc;
+}
+
+enum ss_rc ss_vault_read(struct ss_vault *v, const char *mount, const char *path, cJSON **out,
+			 struct ss_buf *err)
+{
+	struct ss_vault_ref ref;
+	enum ss_rc rc;
+
+	memset(&ref, 0, sizeof(ref));
+	ref.mount = mount;
+	ref.path = path;
+	rc = ss_vault_read_many(v, &ref, 1, err);
+	*out = ref.value;
 	return rc;
 }
 

@@ -2,7 +2,7 @@
  *
  * All requests go through the shared transport (net/http.h), so lists
  * and reads of a tree run concurrently up to its bound. Every value read
- * is registered with the mask registry in the response callback, before
+ * is registered with the mask registry before it is handed over or
  * anything else sees it. A token this client obtained by login is
  * revoked by ss_vault_logout (call it on every exit path).
  *
@@ -10,6 +10,13 @@
  * what the user needs to fix them:
  *   vault: LIST kv/metadata/team/: 403 permission denied (policy needs
  *   "list" on kv/metadata/team/ and below)
+ * Vault's own words in them pass the mask first (they may echo what was
+ * sent), since such lines also reach reports and step outputs.
+ *
+ * Every request is idempotent for the transport: reads, logins (a repeat
+ * makes one more short-lived token at worst), revoke-self, and KV writes
+ * (the whole secret is replaced: a repeat leaves the same data, in KV v2
+ * as one more version at worst).
  */
 #ifndef SS_VAULT_H
 #define SS_VAULT_H
@@ -62,14 +69,24 @@ enum ss_rc ss_vault_kv_version(struct ss_vault *v, const char *mount, int *versi
 			       struct ss_buf *err) SS_MUST_CHECK;
 
 /* A recursive read of a mount: for each start path (a folder ending in
- * '/', a secret, or "" for the whole mount), breadth-first LIST with a
- * visited set, the depth and count caps and key validation, and a read
- * of every secret found. Lists and reads run concurrently.
+ * '/', a secret, or "" for the whole mount; a path without '/' that is
+ * not a secret is listed as a folder), breadth-first LIST with a visited
+ * set (each folder listed and each secret read once), key validation (a
+ * bad key is skipped with a warning naming it), the depth cap (folders
+ * more than max_depth levels below a start path are not listed: a
+ * warning) and the count cap (more than max_secrets secrets fails the
+ * op before they are read). Lists and reads run concurrently; at most
+ * 256 requests of one op are queued on the transport at a time, the rest
+ * wait as paths. A read or list that fails fails the op (a secret
+ * deleted between LIST and read is a warning).
  *
  * ss_vault_tree_start queues the work on the transport (kv_version 0 =
- * detect first); after ss_http_run, ss_vault_tree_finish hands over an
- * object {"<path relative to the mount>": <value>, ...} sorted by name,
- * or fails with err filled. The op is freed by finish. */
+ * detect it from sys/internal/ui/mounts; a version given is checked
+ * against the mount when a start path answers 404 or 403, so a wrong
+ * kv_version is named as such); after ss_http_run, ss_vault_tree_finish
+ * hands over an object {"<path relative to the mount>": <value>, ...}
+ * sorted by name, or fails with err filled (a 403 from a dead token is
+ * reported as that). The op is freed by finish. */
 struct ss_vault_tree;
 enum ss_rc ss_vault_tree_start(struct ss_vault *v, const char *mount, int kv_version,
 			       const char *const *paths, size_t npaths,
@@ -80,9 +97,27 @@ enum ss_rc ss_vault_tree_finish(struct ss_vault_tree *op, cJSON **out,
 void ss_vault_tree_counts(const struct ss_vault_tree *op, long *lists, long *reads);
 
 /* Read one secret (the data of its latest version). SS_ERR_NOTFOUND
- * when it does not exist. Runs the loop. */
+ * when it does not exist or its latest version is deleted. Runs the
+ * loop. */
 enum ss_rc ss_vault_read(struct ss_vault *v, const char *mount, const char *path,
 			 cJSON **out, struct ss_buf *err) SS_MUST_CHECK;
+
+/* One secret of a batch read. */
+struct ss_vault_ref {
+	const char *mount; /* borrowed */
+	const char *path;  /* borrowed, below the mount */
+	cJSON *value;      /* out: the data (free with ss_json_delete_secret), or NULL */
+	enum ss_rc rc;     /* out: SS_OK, SS_ERR_NOTFOUND, SS_ERR_AUTH, ... */
+};
+
+/* Read n secrets concurrently: first the KV version of each mount not
+ * known yet (all at once), then every secret (all at once, up to the
+ * transport's bound). Each value is masked before this returns. Every
+ * failed ref appends one line to err (a dead token: one line for all)
+ * and keeps its own rc. Returns SS_OK when all were read, else the rc
+ * of the first failed ref in order (or SS_ERR_NOMEM). Runs the loop. */
+enum ss_rc ss_vault_read_many(struct ss_vault *v, struct ss_vault_ref *refs, size_t n,
+			      struct ss_buf *err) SS_MUST_CHECK;
 
 /* Write data (an object) as the new version of mount/path. Runs the
  * loop. */

@@ -205,12 +205,18 @@ static enum ss_rc extract(const struct spec *s, const cJSON *secret, char **out,
 	return ss_json_secret_string(v, out);
 }
 
+/* Read every Vault spec's secret at once (each distinct secret once),
+ * then pick the values; only when all of them are there are they
+ * written, so a failed step leaves no partial outputs behind. */
 static int run_vault_specs(const struct ss_cli *cli, const struct ss_config *cfg,
 			   struct spec *specs, int n, struct ss_http *h, int *outputs_written)
 {
 	struct ss_vault_settings vs;
+	struct ss_vault_ref *refs = NULL;
 	struct ss_vault *v = NULL;
 	struct ss_buf err;
+	char **values = NULL;
+	size_t *which = NULL, nrefs = 0, j;
 	int i, failed = 0, any = 0;
 	enum ss_rc rc;
 
@@ -219,6 +225,27 @@ static int run_vault_specs(const struct ss_cli *cli, const struct ss_config *cfg
 	if (!any)
 		return 0;
 	ss_buf_init(&err, 0);
+	refs = calloc((size_t)n, sizeof(*refs));
+	which = calloc((size_t)n, sizeof(*which));
+	values = calloc((size_t)n, sizeof(*values));
+	if (refs == NULL || which == NULL || values == NULL) {
+		failed = 1;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (specs[i].kind != SPEC_VAULT)
+			continue;
+		for (j = 0; j < nrefs; j++)
+			if (strcmp(refs[j].mount, specs[i].mount) == 0 &&
+			    strcmp(refs[j].path, specs[i].path) == 0)
+				break;
+		if (j == nrefs) {
+			refs[j].mount = specs[i].mount;
+			refs[j].path = specs[i].path;
+			nrefs++;
+		}
+		which[i] = j;
+	}
 	ss_cmd_vault_settings(cfg, cli, &vs);
 	v = ss_vault_new(h, &vs, &err);
 	if (v == NULL) {
@@ -230,44 +257,57 @@ static int run_vault_specs(const struct ss_cli *cli, const struct ss_config *cfg
 		failed = 1;
 		goto out;
 	}
+	/* Each ref that failed has its line in err. */
+	if (ss_vault_read_many(v, refs, nrefs, &err) != SS_OK)
+		failed = 1;
 	for (i = 0; i < n; i++) {
+		const struct ss_vault_ref *ref = &refs[which[i]];
+
+		if (specs[i].kind != SPEC_VAULT || ref->rc != SS_OK)
+			continue;
+		rc = extract(&specs[i], ref->value, &values[i], &err);
+		if (rc == SS_OK)
+			rc = ss_mask_add(ss_mask_global(), values[i]);
+		if (rc != SS_OK)
+			failed = 1;
+	}
+	for (i = 0; i < n && !failed; i++) {
 		struct spec *s = &specs[i];
-		cJSON *secret = NULL;
-		char *value = NULL;
+		size_t len;
 
 		if (s->kind != SPEC_VAULT)
 			continue;
-		rc = ss_vault_read(v, s->mount, s->path, &secret, &err);
+		len = strlen(values[i]);
+		rc = ss_cmd_set_output(s->name, values[i], len);
 		if (rc == SS_OK)
-			rc = extract(s, secret, &value, &err);
-		if (rc == SS_OK)
-			rc = ss_mask_add(ss_mask_global(), value);
-		if (rc == SS_OK) {
-			enum ss_rc orc = ss_cmd_set_output(s->name, value, strlen(value));
-
-			if (orc == SS_OK)
-				(*outputs_written)++;
-			else if (orc != SS_ERR_NOTFOUND)
-				rc = orc;
-			if (rc == SS_OK && cli->export_env) {
-				orc = ss_cmd_export_env(s->env, value, strlen(value));
-				if (orc != SS_OK && orc != SS_ERR_NOTFOUND)
-					rc = orc;
-			}
+			(*outputs_written)++;
+		if (rc == SS_ERR_NOTFOUND)
+			rc = SS_OK;
+		if (rc == SS_OK && cli->export_env) {
+			rc = ss_cmd_export_env(s->env, values[i], len);
+			if (rc == SS_ERR_NOTFOUND)
+				rc = SS_OK;
 		}
-		if (rc == SS_OK)
-			printf("%s -> %s%s%s\n", s->raw, s->name, cli->export_env ? ", $" : "",
-			       cli->export_env ? s->env : "");
-		else
+		if (rc != SS_OK) {
 			failed = 1;
-		ss_free_secret(value);
-		ss_json_delete_secret(secret);
+			break;
+		}
+		printf("%s -> %s%s%s\n", s->raw, s->name, cli->export_env ? ", $" : "",
+		       cli->export_env ? s->env : "");
 	}
 out:
+	fflush(stdout);
 	if (err.len > 0)
 		ss_cmd_log_errors(err.data);
 	ss_vault_logout(v);
 	ss_vault_free(v);
+	for (i = 0; values != NULL && i < n; i++)
+		ss_free_secret(values[i]);
+	for (j = 0; refs != NULL && j < nrefs; j++)
+		ss_json_delete_secret(refs[j].value);
+	free(values);
+	free(which);
+	free(refs);
 	ss_buf_free(&err);
 	return failed;
 }
@@ -292,7 +332,7 @@ int ss_cmd_get(const struct ss_cli *cli)
 	if (code != SS_EXIT_OK)
 		goto out;
 	/* Values go to outputs: the runner must know to mask them. */
-	if (getenv("GITHUB_OUTPUT") != NULL || getenv("GITHUB_ENV") != NULL)
+	if (cli->github_actions || getenv("GITHUB_OUTPUT") != NULL || getenv("GITHUB_ENV") != NULL)
 		ss_mask_set_emitter(ss_mask_global(), stdout);
 	h = ss_http_new(ss_cmd_parallel(cli));
 	if (h == NULL) {

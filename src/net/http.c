@@ -519,6 +519,12 @@ static enum ss_rc start_easy(struct ss_http *h, struct job *j)
 	curl_easy_setopt(j->easy, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(j->easy, CURLOPT_HEADERDATA, j);
 	curl_easy_setopt(j->easy, CURLOPT_PRIVATE, j);
+	/* On a reused connection that turns out dead before any answer,
+	 * curl silently sends the request again on a new one. That must not
+	 * happen to a request that may not be repeated: give it a new
+	 * connection, where curl never does that. */
+	if (!req->idempotent)
+		curl_easy_setopt(j->easy, CURLOPT_FRESH_CONNECT, 1L);
 	if (strcmp(req->method, "HEAD") == 0) {
 		curl_easy_setopt(j->easy, CURLOPT_NOBODY, 1L);
 	} else if (strcmp(req->method, "GET") != 0 || req->body != NULL) {
@@ -567,6 +573,8 @@ static void start_attempt(struct ss_http *h, struct job *j)
 		j->next = h->fake_done;
 		h->fake_done = j;
 		h->active++;
+		if (h->active > h->stats.max_in_flight)
+			h->stats.max_in_flight = h->active;
 		return;
 	}
 	rc = start_easy(h, j);
@@ -791,7 +799,7 @@ enum ss_rc ss_http_run(struct ss_http *h)
 	struct job *j;
 	CURLMsg *msg;
 	long long now, wait;
-	int running, left;
+	int running, left, finished;
 
 	for (;;) {
 		if (h->cancelled) {
@@ -835,15 +843,20 @@ enum ss_rc ss_http_run(struct ss_http *h)
 			continue;
 		if (curl_multi_perform(h->multi, &running) != CURLM_OK)
 			return SS_ERR_INTERNAL;
+		finished = 0;
 		while ((msg = curl_multi_info_read(h->multi, &left)) != NULL) {
 			if (msg->msg != CURLMSG_DONE)
 				continue;
 			j = NULL;
 			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&j);
-			if (j != NULL)
+			if (j != NULL) {
 				finish_attempt(h, j, msg->data.result);
+				finished++;
+			}
 		}
-		if (h->queue != NULL && h->active < h->parallel)
+		/* A completion may have been the last one, or its callback may
+		 * have queued more: look again before sleeping. */
+		if (finished > 0 || (h->queue != NULL && h->active < h->parallel))
 			continue;
 		wait = 1000;
 		if (h->delayed != NULL) {
