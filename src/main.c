@@ -562,7 +562,8 @@ static int parse_inputs(struct ss_cli *cli)
 	if (cli->vault_namespace != NULL)
 		setenv("VAULT_NAMESPACE", cli->vault_namespace, 1);
 
-	/* secrets: one SPEC per line (or separated by commas/semicolons). */
+	/* secrets: one SPEC per line (or separated by semicolons, as
+	 * vault-action accepts). */
 	secrets = input("secrets");
 	if (secrets != NULL) {
 		copy = ss_strdup(secrets);
@@ -575,7 +576,7 @@ static int parse_inputs(struct ss_cli *cli)
 			return SS_EXIT_FAILURE;
 		}
 		cli->specs = specs_storage;
-		for (p = copy; (line = strsep(&p, "\n;,")) != NULL;) {
+		for (p = copy; (line = strsep(&p, "\n;")) != NULL;) {
 			while (*line == ' ' || *line == '\t' || *line == '\r')
 				line++;
 			for (i = strlen(line); i > 0 && strchr(" \t\r", line[i - 1]); i--)

@@ -1037,12 +1037,20 @@ static void handle_list(struct ss_vault_tree *op, struct item *it, const struct 
 			break;
 		if (key[klen - 1] == '/') {
 			if (it->depth + 1 > op->v->s->max_depth) {
-				/* A looping server makes this path long: show its start. */
-				ss_warn("vault: %s/%.*s%s is deeper than max_traversal_depth (%ld); "
-					"not listed",
-					op->mount, (int)(child.len > 160 ? 160 : child.len), child.data,
-					child.len > 160 ? "..." : "", op->v->s->max_depth);
-				continue;
+				/* Fail rather than return a partial tree: with
+				 * delete_orphans a partial source would delete the
+				 * secrets it missed. A looping server makes the path
+				 * long: show its start. */
+				rc = ss_buf_addf(&op->err,
+						 "vault: %s/%.*s%s is deeper than "
+						 "max_traversal_depth (%ld): raise "
+						 "vault.max_traversal_depth or narrow the source's "
+						 "paths\n",
+						 op->mount, (int)(child.len > 160 ? 160 : child.len),
+						 child.data, child.len > 160 ? "..." : "",
+						 op->v->s->max_depth);
+				op_fail(op, rc == SS_OK ? SS_ERR_TOOBIG : rc);
+				break;
 			}
 			rc = ss_strset_add(&op->folders, child.data, &added);
 			if (rc == SS_OK && added)

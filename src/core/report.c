@@ -6,6 +6,7 @@
 #include <cjson/cJSON.h>
 
 #include "json.h"
+#include "mask.h"
 #include "banned.h"
 
 struct ss_report *ss_report_new(const char *command, int dry_run)
@@ -77,7 +78,9 @@ enum ss_rc ss_report_add_target(struct ss_report *r, const char *name, const cha
 enum ss_rc ss_report_fail(struct ss_report_target *t, enum ss_target_status status,
 			  const char *error)
 {
-	char *e = ss_strdup(error ? error : "failed");
+	/* Remote error text may echo a value: store it masked, since the
+	 * report goes to outputs, summaries and comments. */
+	char *e = ss_mask_redact_str(ss_mask_global(), error ? error : "failed");
 
 	if (e == NULL)
 		return SS_ERR_NOMEM;
@@ -246,6 +249,29 @@ static enum ss_rc counts_phrase(struct ss_buf *out, size_t create, size_t update
 			   update, del, unchanged);
 }
 
+enum ss_rc ss_report_text_escape(struct ss_buf *out, const char *s)
+{
+	enum ss_rc rc = SS_OK;
+
+	for (; *s != '\0' && rc == SS_OK; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '\n')
+			rc = ss_buf_adds(out, "\\n");
+		else if (c == '\r')
+			rc = ss_buf_adds(out, "\\r");
+		else if (c == '\t')
+			rc = ss_buf_adds(out, "\\t");
+		else if (c == '\\')
+			rc = ss_buf_adds(out, "\\\\");
+		else if (c < 0x20 || c == 0x7f)
+			rc = ss_buf_addf(out, "\\x%02x", c);
+		else
+			rc = ss_buf_addc(out, (char)c);
+	}
+	return rc;
+}
+
 enum ss_rc ss_report_text(const struct ss_report *r, int verbose, struct ss_buf *out)
 {
 	struct ss_report_counts c;
@@ -260,8 +286,11 @@ enum ss_rc ss_report_text(const struct ss_report *r, int verbose, struct ss_buf 
 				 t->account_id ? "account " : "base account",
 				 t->account_id ? t->account_id : "", t->region ? t->region : "?");
 		if (rc == SS_OK && t->status != SS_TARGET_OK) {
-			rc = ss_buf_addf(out, "%s: %s\n", status_name(t->status),
-					 t->error ? t->error : "");
+			rc = ss_buf_addf(out, "%s: ", status_name(t->status));
+			if (rc == SS_OK)
+				rc = ss_report_text_escape(out, t->error ? t->error : "");
+			if (rc == SS_OK)
+				rc = ss_buf_addc(out, '\n');
 			if (d == NULL)
 				continue;
 		} else if (rc == SS_OK) {
@@ -280,10 +309,20 @@ enum ss_rc ss_report_text(const struct ss_report *r, int verbose, struct ss_buf 
 				continue;
 			rc = ss_diff_keys_to_text(e, &keys);
 			if (rc == SS_OK)
-				rc = ss_buf_addf(out, "  %s %s %s", entry_mark(e->action), e->aws_name,
-						 ss_diff_action_name(e->action));
-			if (rc == SS_OK && keys != NULL && keys[0] != '\0')
-				rc = ss_buf_addf(out, " (keys: %s)", keys);
+				rc = ss_buf_addf(out, "  %s ", entry_mark(e->action));
+			if (rc == SS_OK)
+				rc = ss_report_text_escape(out, e->aws_name);
+			if (rc == SS_OK)
+				rc = ss_buf_addf(out, " %s", ss_diff_action_name(e->action));
+			/* Key names come from the values: escaped, so that none can
+			 * start a line (a workflow command) or reach a terminal. */
+			if (rc == SS_OK && keys != NULL && keys[0] != '\0') {
+				rc = ss_buf_adds(out, " (keys: ");
+				if (rc == SS_OK)
+					rc = ss_report_text_escape(out, keys);
+				if (rc == SS_OK)
+					rc = ss_buf_addc(out, ')');
+			}
 			if (rc == SS_OK)
 				rc = ss_buf_addc(out, '\n');
 			free(keys);
@@ -311,6 +350,7 @@ enum ss_rc ss_report_md_escape(struct ss_buf *out, const char *s)
 		case '&': rc = ss_buf_adds(out, "&amp;"); break;
 		case '\n':
 		case '\r': rc = ss_buf_addc(out, ' '); break;
+		case '\t': rc = ss_buf_addc(out, ' '); break;
 		case '`':
 		case '*':
 		case '_':
@@ -323,7 +363,12 @@ enum ss_rc ss_report_md_escape(struct ss_buf *out, const char *s)
 			if (rc == SS_OK)
 				rc = ss_buf_addc(out, *s);
 			break;
-		default: rc = ss_buf_addc(out, *s); break;
+		default:
+			if ((unsigned char)*s < 0x20 || *s == 0x7f)
+				rc = ss_buf_addf(out, "\\\\x%02x", (unsigned char)*s);
+			else
+				rc = ss_buf_addc(out, *s);
+			break;
 		}
 	}
 	return rc;

@@ -56,7 +56,8 @@ void ss_report_free(struct ss_report *r);
 enum ss_rc ss_report_add_target(struct ss_report *r, const char *name, const char *account_id,
 				const char *region, struct ss_report_target **out) SS_MUST_CHECK;
 
-/* Mark t failed (or skipped) with a message (copied). */
+/* Mark t failed (or skipped) with a message (copied through the mask
+ * registry, so a registered value in it is stored as "***"). */
 enum ss_rc ss_report_fail(struct ss_report_target *t, enum ss_target_status status,
 			  const char *error) SS_MUST_CHECK;
 
@@ -82,7 +83,14 @@ enum ss_rc ss_report_markdown(const struct ss_report *r, const char *title, size
 enum ss_rc ss_report_status_line(const struct ss_report *r, struct ss_buf *out) SS_MUST_CHECK;
 
 /* Append s escaped for a Markdown table cell (|, <, >, `, *, _, [, ],
- * \, newlines). */
+ * \, newlines and tabs as spaces, other control characters as \xNN). */
 enum ss_rc ss_report_md_escape(struct ss_buf *out, const char *s) SS_MUST_CHECK;
+
+/* Append s for one line of plain text: newline, CR and tab as \n, \r,
+ * \t, a backslash doubled, other control characters as \xNN. Names and
+ * key paths come from secrets' keys; escaped, none can start a line
+ * (which the Actions runner could take as a workflow command) or send a
+ * terminal escape sequence. */
+enum ss_rc ss_report_text_escape(struct ss_buf *out, const char *s) SS_MUST_CHECK;
 
 #endif
