@@ -57,6 +57,7 @@ enum opt_id {
 	OPT_EXPORT_ENV,
 	OPT_GITHUB_TOKEN,
 	OPT_LOG_LEVEL,
+	OPT_SHARD,
 	OPT_VERSION
 };
 
@@ -92,6 +93,7 @@ static const struct opt_def opt_defs[] = {
 	{{"status-context", required_argument, NULL, OPT_STATUS_CONTEXT}, C_RUNS | C_VERIFY},
 	{{"show-values", no_argument, NULL, OPT_SHOW_VALUES}, C_RUNS},
 	{{"allow-drift", no_argument, NULL, OPT_ALLOW_DRIFT}, C_VERIFY},
+	{{"shard", required_argument, NULL, OPT_SHARD}, C_RUNS | C_VERIFY},
 	{{"role-to-assume", required_argument, NULL, OPT_ROLE}, C_CREDENTIALS},
 	{{"aws-region", required_argument, NULL, OPT_REGION}, C_CREDENTIALS},
 	{{"audience", required_argument, NULL, OPT_AUDIENCE}, C_CREDENTIALS},
@@ -133,7 +135,8 @@ static const struct command_def commands[] = {
 	 "      --comment         keep a sticky PR comment with the plan\n"
 	 "      --status          post a commit status\n"
 	 "      --status-context  the commit status context (default secretsync)\n"
-	 "      --show-values     show values in the local text diff (refused in Actions)\n"},
+	 "      --show-values     show values in the local text diff (refused in Actions)\n"
+	 "      --shard I/N       run shard I of N (targets dealt by name; for a matrix)\n"},
 	{"plan", SS_CMD_PLAN,
 	 "usage: secretsync plan [pipeline options]\n"
 	 "\n"
@@ -354,6 +357,25 @@ static int apply_option(struct ss_cli *cli, int id, const char *arg, const char 
 			return usage_error(cmd, "--parallel '%s' is not a number from 1 to 256", arg);
 		cli->parallel = (int)v;
 		break;
+	case OPT_SHARD: {
+		unsigned long i = 0, n = 0;
+		char *end = NULL;
+
+		i = strtoul(arg, &end, 10);
+		if (end != arg && *end == '/' && end[1] != '\0') {
+			const char *nstart = end + 1;
+
+			n = strtoul(nstart, &end, 10);
+			if (end == nstart || *end != '\0')
+				n = 0;
+		}
+		if (n < 1 || n > 1000 || i < 1 || i > n || arg[0] == '-')
+			return usage_error(cmd, "--shard '%s' is not I/N with 1 <= I <= N <= 1000",
+					   arg);
+		cli->shard_index = (unsigned)i;
+		cli->shard_count = (unsigned)n;
+		break;
+	}
 	case OPT_DURATION:
 		if (parse_int(arg, 900, 43200, &v) != 0)
 			return usage_error(cmd,
@@ -510,6 +532,7 @@ static int parse_inputs(struct ss_cli *cli)
 		{"parallel", OPT_PARALLEL},
 		{"log-level", OPT_LOG_LEVEL},
 		{"output", OPT_OUTPUT},
+		{"shard", OPT_SHARD},
 	};
 	const struct command_def *cd;
 	const char *cmd = input("command");

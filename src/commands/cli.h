@@ -55,6 +55,8 @@ struct ss_cli {
 	const char *status_context;
 	int show_values;
 	int allow_drift;
+	unsigned shard_index;      /* --shard I/N: 1..N; 0 = not sharded */
+	unsigned shard_count;
 
 	/* credentials */
 	const char *role_to_assume;

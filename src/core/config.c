@@ -2449,6 +2449,39 @@ void ss_config_closure(const struct ss_config *cfg, const unsigned char *want,
 	}
 }
 
+static const struct ss_config *shard_cfg;
+
+static int shard_cmp(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return strcmp(shard_cfg->targets[x].name, shard_cfg->targets[y].name);
+}
+
+enum ss_rc ss_config_shard(const struct ss_config *cfg, unsigned index, unsigned count,
+			   unsigned char *want)
+{
+	size_t *order, i;
+
+	memset(want, 0, cfg->ntargets);
+	if (count == 0 || index == 0 || index > count)
+		return SS_ERR_INVALID;
+	if (cfg->ntargets == 0)
+		return SS_OK;
+	order = malloc(cfg->ntargets * sizeof(*order));
+	if (order == NULL)
+		return SS_ERR_NOMEM;
+	for (i = 0; i < cfg->ntargets; i++)
+		order[i] = i;
+	shard_cfg = cfg;
+	qsort(order, cfg->ntargets, sizeof(*order), shard_cmp);
+	/* Names are unique: the order is total, so qsort is deterministic. */
+	for (i = 0; i < cfg->ntargets; i++)
+		want[order[i]] = i % count == index - 1;
+	free(order);
+	return SS_OK;
+}
+
 enum ss_rc ss_config_target_deps(const struct ss_config *cfg, size_t index,
 				 size_t **out, size_t *n)
 {

@@ -224,6 +224,17 @@ enum ss_rc ss_config_target_deps(const struct ss_config *cfg, size_t index,
 void ss_config_closure(const struct ss_config *cfg, const unsigned char *want,
 		       unsigned char *need);
 
+/* For --shard INDEX/COUNT (1 <= INDEX <= COUNT): want (ntargets bytes,
+ * written) gets 1 for the targets of shard INDEX. Targets are sorted by
+ * name and dealt round-robin, so every target is in exactly one shard,
+ * the shards differ in size by at most one, and the split depends only
+ * on the set of target names. A shard merges the targets its targets
+ * import (ss_config_closure) without writing them, so the shards of one
+ * config together do exactly what one unsharded run does. SS_ERR_INVALID
+ * unless 1 <= index <= count; SS_ERR_NOMEM. */
+enum ss_rc ss_config_shard(const struct ss_config *cfg, unsigned index, unsigned count,
+			   unsigned char *want) SS_MUST_CHECK;
+
 /* Expand "${VAR}", "${VAR:-default}" and "$$" in in[0..len) (a NUL in the
  * input is kept as is). On SS_OK *out is the malloc'd result (a secret
  * may be in it: free with ss_free_secret). On SS_ERR_INVALID *out is NULL

@@ -1016,6 +1016,60 @@ static void test_not_nul_terminated(void **state)
 	ss_config_free(NULL);
 }
 
+/* --shard I/N: a partition of the targets, balanced, by name only. */
+static void test_shard(void **state)
+{
+	struct ss_config *a = load_ok("sources:\n  s: {vault: {mount: kv}}\n"
+				      "targets:\n"
+				      "  zeta: [s]\n  alpha: [s]\n  mid: [alpha]\n"
+				      "  beta: [mid]\n  omega: [s]\n  gamma: [beta, zeta]\n"
+				      "  delta: [s]\n");
+	/* the same targets in another order */
+	struct ss_config *b = load_ok("sources:\n  s: {vault: {mount: kv}}\n"
+				      "targets:\n"
+				      "  delta: [s]\n  omega: [s]\n  alpha: [s]\n  zeta: [s]\n"
+				      "  mid: [alpha]\n  beta: [mid]\n  gamma: [beta, zeta]\n");
+	unsigned char want[7], seen[7];
+	unsigned n, i;
+	size_t k;
+
+	(void)state;
+	for (n = 1; n <= 8; n++) {
+		size_t min = 99, max = 0;
+
+		memset(seen, 0, sizeof(seen));
+		for (i = 1; i <= n; i++) {
+			size_t cnt = 0;
+
+			assert_int_equal(ss_config_shard(a, i, n, want), SS_OK);
+			for (k = 0; k < a->ntargets; k++) {
+				if (!want[k])
+					continue;
+				cnt++;
+				assert_int_equal(seen[k], 0); /* in exactly one shard */
+				seen[k] = 1;
+				/* the same target lands in the same shard in b */
+				{
+					unsigned char wb[7];
+					long bi = ss_config_target_index(b, a->targets[k].name);
+
+					assert_int_equal(ss_config_shard(b, i, n, wb), SS_OK);
+					assert_true(bi >= 0 && wb[bi]);
+				}
+			}
+			min = cnt < min ? cnt : min;
+			max = cnt > max ? cnt : max;
+		}
+		for (k = 0; k < a->ntargets; k++)
+			assert_int_equal(seen[k], 1);
+		assert_true(max - min <= 1);
+	}
+	assert_int_equal(ss_config_shard(a, 0, 2, want), SS_ERR_INVALID);
+	assert_int_equal(ss_config_shard(a, 3, 2, want), SS_ERR_INVALID);
+	ss_config_free(a);
+	ss_config_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1038,6 +1092,7 @@ int main(void)
 		cmocka_unit_test(test_validators),
 		cmocka_unit_test(test_go_secretsync_config),
 		cmocka_unit_test(test_not_nul_terminated),
+		cmocka_unit_test(test_shard),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
