@@ -9,7 +9,8 @@ quiet=0
 pkgs=(gcc make pkg-config git file ca-certificates
       libcurl4-openssl-dev libcjson-dev libyaml-dev libbearssl-dev libcmocka-dev
       musl-tools dpkg-dev clang libclang-rt-14-dev valgrind cppcheck
-      python3-deepmerge python3-hvac awscli iproute2)
+      python3-deepmerge python3-hvac awscli iproute2
+      podman runc)
 
 missing=()
 for p in "${pkgs[@]}"; do

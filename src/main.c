@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -21,6 +22,7 @@
 #include "core/buf.h"
 #include "core/log.h"
 #include "core/mask.h"
+#include "net/http.h"
 #include "net/tls.h"
 #include "core/banned.h"
 
@@ -629,6 +631,18 @@ static int dispatch(const struct ss_cli *cli)
 	return SS_EXIT_USAGE;
 }
 
+/* SIGTERM/SIGINT: stop the network work in flight; the command then
+ * cleans up (revokes the Vault token), reports what it applied and
+ * exits 1. A second signal ends the process at once. */
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+	got_signal = 1;
+	ss_http_interrupt();
+	signal(sig, SIG_DFL);
+}
+
 /* cJSON's free: zero the block first, so a secret parsed or printed by
  * cJSON (also in a buffer it drops halfway through) does not linger in
  * freed memory. With a custom free cJSON never uses realloc. */
@@ -651,6 +665,15 @@ int main(int argc, char **argv)
 	/* A core dump would hold every secret of the run. */
 	(void)setrlimit(RLIMIT_CORE, &nocore);
 	cJSON_InitHooks(&hooks);
+	{
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_signal;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+	}
 	if (ss_mask_global() == NULL) {
 		fputs("secretsync: out of memory\n", stderr);
 		return SS_EXIT_FAILURE;
@@ -669,6 +692,11 @@ int main(int argc, char **argv)
 		if (cli.output == SS_OUTPUT_GITHUB)
 			ss_mask_set_emitter(ss_mask_global(), stdout);
 		rc = dispatch(&cli);
+	}
+	if (got_signal) {
+		fputs("secretsync: interrupted by a signal\n", stderr);
+		if (rc == SS_EXIT_OK || rc == SS_EXIT_CHANGES)
+			rc = SS_EXIT_FAILURE;
 	}
 	fflush(stdout);
 	free(specs_storage);

@@ -599,6 +599,8 @@ void ss_vault_logout(struct ss_vault *v)
 
 	if (v == NULL || !v->token_from_login || v->token == NULL)
 		return;
+	/* After a signal the revocation must still go out. */
+	ss_http_clear_interrupt();
 	rc = vcall(v, "POST", "auth/token/revoke-self", "vault token revoke", NULL, 0, &c);
 	/* A 403 on a repeated attempt: the first one revoked it. */
 	if (rc == SS_OK && (c.status == 204 || c.status == 200 ||

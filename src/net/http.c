@@ -61,6 +61,24 @@ struct ss_http {
 	struct ss_http_stats stats;
 };
 
+/* Set by a signal handler (ss_http_interrupt): every transport stops. */
+static volatile sig_atomic_t interrupted;
+
+void ss_http_interrupt(void)
+{
+	interrupted = 1;
+}
+
+int ss_http_interrupted(void)
+{
+	return interrupted != 0;
+}
+
+void ss_http_clear_interrupt(void)
+{
+	interrupted = 0;
+}
+
 static long long now_ms(void)
 {
 	struct timespec ts;
@@ -747,7 +765,7 @@ static void finish_attempt(struct ss_http *h, struct job *j, CURLcode code)
 				 (j->req->idempotent || resp->status == 503));
 		snprintf(reason, sizeof(reason), "HTTP %ld", resp->status);
 	}
-	if (retry && j->attempt < h->attempts && !h->cancelled) {
+	if (retry && j->attempt < h->attempts && !h->cancelled && !interrupted) {
 		delay = ss_http_retry_after_ms(resp);
 		if (delay < 0)
 			delay = ss_http_backoff_ms(h->backoff_ms, SS_HTTP_BACKOFF_CAP_MS, j->attempt,
@@ -802,9 +820,9 @@ enum ss_rc ss_http_run(struct ss_http *h)
 	int running, left, finished;
 
 	for (;;) {
-		if (h->cancelled) {
-			fail_all(h, "cancelled");
-			abort_active(h, "cancelled");
+		if (h->cancelled || interrupted) {
+			fail_all(h, interrupted ? "interrupted by a signal" : "cancelled");
+			abort_active(h, interrupted ? "interrupted by a signal" : "cancelled");
 			return SS_OK;
 		}
 		now = now_ms();

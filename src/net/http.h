@@ -150,6 +150,15 @@ enum ss_rc ss_http_run(struct ss_http *h) SS_MUST_CHECK;
  * from a signal handler. */
 void ss_http_cancel(struct ss_http *h);
 
+/* Process-wide interruption (SIGTERM/SIGINT): ss_http_interrupt is safe
+ * in a signal handler; every running loop then fails its queued and
+ * in-flight requests with "interrupted by a signal" and returns, and no
+ * retry is scheduled. ss_http_clear_interrupt lets cleanup requests (a
+ * token revocation) run afterwards. */
+void ss_http_interrupt(void);
+int ss_http_interrupted(void);
+void ss_http_clear_interrupt(void);
+
 /* A response header's value (case-insensitive name), or NULL. */
 const char *ss_http_resp_header(const struct ss_http_resp *resp, const char *name);
 
