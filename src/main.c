@@ -96,11 +96,11 @@ static const struct opt_def opt_defs[] = {
 	{{"show-values", no_argument, NULL, OPT_SHOW_VALUES}, C_RUNS},
 	{{"allow-drift", no_argument, NULL, OPT_ALLOW_DRIFT}, C_VERIFY},
 	{{"shard", required_argument, NULL, OPT_SHARD}, C_RUNS | C_VERIFY},
-	{{"role-to-assume", required_argument, NULL, OPT_ROLE}, C_CREDENTIALS},
-	{{"aws-region", required_argument, NULL, OPT_REGION}, C_CREDENTIALS},
-	{{"audience", required_argument, NULL, OPT_AUDIENCE}, C_CREDENTIALS},
-	{{"role-session-name", required_argument, NULL, OPT_SESSION_NAME}, C_CREDENTIALS},
-	{{"role-duration-seconds", required_argument, NULL, OPT_DURATION}, C_CREDENTIALS},
+	{{"role-to-assume", required_argument, NULL, OPT_ROLE}, C_CREDENTIALS | C_RUNS | C_VERIFY},
+	{{"aws-region", required_argument, NULL, OPT_REGION}, C_CREDENTIALS | C_RUNS | C_VERIFY},
+	{{"audience", required_argument, NULL, OPT_AUDIENCE}, C_CREDENTIALS | C_RUNS | C_VERIFY},
+	{{"role-session-name", required_argument, NULL, OPT_SESSION_NAME}, C_CREDENTIALS | C_RUNS | C_VERIFY},
+	{{"role-duration-seconds", required_argument, NULL, OPT_DURATION}, C_CREDENTIALS | C_RUNS | C_VERIFY},
 	{{"output-credentials", no_argument, NULL, OPT_OUTPUT_CREDENTIALS}, C_CREDENTIALS},
 	{{"export-env", no_argument, NULL, OPT_EXPORT_ENV}, C_GET},
 	{{"version", no_argument, NULL, OPT_VERSION}, 0},
@@ -339,7 +339,11 @@ static int apply_option(struct ss_cli *cli, int id, const char *arg, const char 
 	case OPT_SHOW_VALUES: cli->show_values = 1; break;
 	case OPT_ALLOW_DRIFT: cli->allow_drift = 1; break;
 	case OPT_ROLE: cli->role_to_assume = arg; break;
-	case OPT_REGION: cli->aws_region = arg; break;
+	case OPT_REGION:
+		/* The region the config's aws.region defaults to. */
+		cli->aws_region = arg;
+		setenv("AWS_REGION", arg, 1);
+		break;
 	case OPT_AUDIENCE: cli->audience = arg; break;
 	case OPT_SESSION_NAME: cli->role_session_name = arg; break;
 	case OPT_OUTPUT_CREDENTIALS: cli->output_credentials = 1; break;

@@ -80,6 +80,23 @@ void ss_cmd_vault_settings(const struct ss_config *cfg, const struct ss_cli *cli
 	}
 }
 
+void ss_cmd_aws_opts(const struct ss_config *cfg, const struct ss_cli *cli,
+		     struct ss_aws_creds_opts *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->region = cli->aws_region;
+	if (out->region == NULL && cfg != NULL)
+		out->region = cfg->aws.region;
+	if (out->region == NULL)
+		out->region = env_nz("AWS_REGION");
+	if (out->region == NULL)
+		out->region = env_nz("AWS_DEFAULT_REGION");
+	out->role_arn = cli->role_to_assume;
+	out->audience = cli->audience;
+	out->session_name = cli->role_session_name;
+	out->duration_seconds = cli->role_duration_seconds;
+}
+
 int ss_cmd_parallel(const struct ss_cli *cli)
 {
 	return cli->parallel > 0 ? cli->parallel : SS_HTTP_DEFAULT_PARALLEL;

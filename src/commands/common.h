@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 
+#include "backends/aws_creds.h"
 #include "backends/vault.h"
 #include "cli.h"
 #include "core/config.h"
@@ -23,6 +24,13 @@ int ss_cmd_load_config(const struct ss_cli *cli, int required, struct ss_config 
  * with GitHub OIDC). Strings are borrowed from cfg or the environment. */
 void ss_cmd_vault_settings(const struct ss_config *cfg, const struct ss_cli *cli,
 			   struct ss_vault_settings *out);
+
+/* AWS credential settings from the flags/inputs (--role-to-assume,
+ * --audience, --role-session-name, --role-duration-seconds) and the
+ * region: --aws-region, else the config's aws.region (cfg may be NULL),
+ * else AWS_REGION / AWS_DEFAULT_REGION. Strings are borrowed. */
+void ss_cmd_aws_opts(const struct ss_config *cfg, const struct ss_cli *cli,
+		     struct ss_aws_creds_opts *out);
 
 /* The HTTP parallelism: --parallel, else the default. */
 int ss_cmd_parallel(const struct ss_cli *cli);

@@ -49,6 +49,8 @@ struct target_state {
 	int want;          /* selected: merged, stored and synced */
 	int need;          /* merged (selected or imported by a selected one) */
 	int failed;        /* merging or syncing it failed */
+	int applied;       /* its writes were sent (not a dry run) */
+	int stored;        /* its bundle went through the merge store */
 	char *error;       /* why (first error line) */
 	cJSON *bundle;     /* name -> value */
 	const struct ss_aws_creds *creds; /* for its account (borrowed from the chain) */
@@ -73,6 +75,7 @@ struct run {
 	int dry_run;
 	int continue_on_error;
 	int aborted;        /* a failure without continue_on_error */
+	const char *first_failed; /* the target whose failure aborted the run */
 	/* Keys this run's ClientRequestTokens (HMAC): a retry within the run
 	 * repeats its token, while a version id reveals nothing about the
 	 * value to someone who may list but not read secrets. */
@@ -103,8 +106,10 @@ static void target_fail(struct run *r, struct target_state *t, const char *why)
 		free(t->error);
 		t->error = first_line(why);
 	}
-	if (!r->continue_on_error)
+	if (!r->continue_on_error && !r->aborted) {
 		r->aborted = 1;
+		r->first_failed = t->t->name;
+	}
 }
 
 /* --targets: mark the wanted targets and their dependencies. */
@@ -234,8 +239,7 @@ static int authenticate(struct run *r)
 			goto out;
 	}
 	if (need_aws(r)) {
-		memset(&o, 0, sizeof(o));
-		o.region = r->cfg->aws.region;
+		ss_cmd_aws_opts(r->cfg, r->cli, &o);
 		if (o.region == NULL) {
 			(void)!ss_buf_adds(&err, "aws: no region: set aws.region in the config, or "
 						 "AWS_REGION\n");
@@ -594,8 +598,10 @@ static void store_bundles(struct run *r)
 	for (i = 0; i < r->cfg->ntargets && !r->aborted; i++) {
 		struct target_state *ts = &r->ts[i];
 
-		if (ts->want && !ts->failed && (ts->bundle != NULL || r->cli->sync_only))
+		if (ts->want && !ts->failed && (ts->bundle != NULL || r->cli->sync_only)) {
 			store_bundle(r, ts, s3);
+			ts->stored = !ts->failed;
+		}
 	}
 	ss_s3_free(s3);
 }
@@ -880,11 +886,17 @@ static void sync_targets(struct run *r)
 	}
 	if (!r->dry_run && maxw > 0 && !r->aborted) {
 		writes = calloc(maxw, sizeof(*writes));
+		/* Out of memory: nothing is written, so no target is done. */
+		for (i = 0; writes == NULL && i < cfg->ntargets; i++)
+			if (r->ts[i].want && !r->ts[i].failed && r->ts[i].rt->diff != NULL)
+				target_fail(r, &r->ts[i], "out of memory");
 		for (i = 0; writes != NULL && i < cfg->ntargets; i++) {
 			struct target_state *ts = &r->ts[i];
 
-			if (ts->want && !ts->failed && ts->rt->diff != NULL)
+			if (ts->want && !ts->failed && ts->rt->diff != NULL) {
 				nw += start_writes(r, ts, writes + nw, maxw - nw);
+				ts->applied = 1;
+			}
 		}
 		if (ss_http_run(r->h) != SS_OK)
 			ss_error("internal: the transport failed");
@@ -916,6 +928,127 @@ static void sync_targets(struct run *r)
 	}
 	free(reads);
 	ss_buf_free(&err);
+}
+
+/* --- --show-values: the one place values are printed (SPEC §2, §6) --- */
+
+/* The member of v at a dotted key path; a key may itself hold ".". */
+static const cJSON *path_get(const cJSON *v, const char *path)
+{
+	while (v != NULL && cJSON_IsObject(v)) {
+		const cJSON *c, *hit = NULL;
+
+		cJSON_ArrayForEach(c, v)
+		{
+			size_t n = strlen(c->string);
+
+			if (strcmp(c->string, path) == 0)
+				return c;
+			if (hit == NULL && strncmp(c->string, path, n) == 0 && path[n] == '.')
+				hit = c;
+		}
+		if (hit == NULL)
+			return NULL;
+		path += strlen(hit->string) + 1;
+		v = hit;
+	}
+	return NULL;
+}
+
+static enum ss_rc add_value(struct ss_buf *out, const cJSON *v)
+{
+	char *text = NULL;
+	enum ss_rc rc;
+
+	if (v == NULL)
+		return ss_buf_adds(out, "(absent)");
+	rc = ss_json_print(v, &text);
+	if (rc == SS_OK)
+		rc = ss_buf_adds(out, text);
+	ss_free_secret(text);
+	return rc;
+}
+
+static enum ss_rc add_paths(struct ss_buf *out, const struct ss_diff_paths *p, const char *mark,
+			    const cJSON *old, const cJSON *cur)
+{
+	enum ss_rc rc = SS_OK;
+	size_t i;
+
+	for (i = 0; rc == SS_OK && i < p->n; i++) {
+		rc = ss_buf_addf(out, "      %s%s: ", mark, p->v[i]);
+		if (rc == SS_OK && old != NULL)
+			rc = add_value(out, path_get(old, p->v[i]));
+		if (rc == SS_OK && old != NULL && cur != NULL)
+			rc = ss_buf_adds(out, " -> ");
+		if (rc == SS_OK && cur != NULL)
+			rc = add_value(out, path_get(cur, p->v[i]));
+		if (rc == SS_OK)
+			rc = ss_buf_addc(out, '\n');
+	}
+	return rc;
+}
+
+/* Print the old and new values behind each change, unmasked, to stdout.
+ * main.c refuses --show-values in Actions; only the text output shows
+ * them, never the JSON report, the summary or anything sent to GitHub. */
+static void show_values(struct run *r)
+{
+	struct ss_buf out;
+	enum ss_rc rc;
+	size_t i, j;
+
+	ss_buf_init(&out, 0);
+	rc = ss_buf_adds(&out, "\nValues (--show-values; local only):\n");
+	for (i = 0; rc == SS_OK && i < r->cfg->ntargets; i++) {
+		const struct target_state *ts = &r->ts[i];
+		const struct ss_diff *d = ts->rt ? ts->rt->diff : NULL;
+
+		for (j = 0; rc == SS_OK && d != NULL && j < d->n; j++) {
+			const struct ss_diff_entry *e = &d->entries[j];
+			const struct ss_sm_secret *cur = ss_sm_set_find(ts->state, e->aws_name);
+			const cJSON *want = cJSON_GetObjectItemCaseSensitive(ts->bundle, e->secret);
+			cJSON *old = NULL, *text = NULL;
+
+			if (e->action == SS_DIFF_UNCHANGED || e->action == SS_DIFF_DELETE)
+				continue;
+			if (cur != NULL && cur->value != NULL &&
+			    ss_json_parse(cur->value, cur->value_len, &old) != SS_OK) {
+				old = NULL;
+				text = cJSON_CreateString(cur->value);
+			}
+			rc = ss_buf_addf(&out, "  %s %s (target %s)\n",
+					 e->action == SS_DIFF_CREATE ? "+" : "~", e->aws_name,
+					 ts->t->name);
+			if (rc == SS_OK && (e->action == SS_DIFF_CREATE || e->whole)) {
+				rc = ss_buf_adds(&out, "      ");
+				if (rc == SS_OK && e->action == SS_DIFF_UPDATE) {
+					rc = add_value(&out, old ? old : text);
+					if (rc == SS_OK)
+						rc = ss_buf_adds(&out, " -> ");
+				}
+				if (rc == SS_OK)
+					rc = add_value(&out, want);
+				if (rc == SS_OK)
+					rc = ss_buf_addc(&out, '\n');
+			} else if (rc == SS_OK) {
+				rc = add_paths(&out, &e->changed, "", old, want);
+				if (rc == SS_OK)
+					rc = add_paths(&out, &e->added, "+", NULL, want);
+				if (rc == SS_OK)
+					rc = add_paths(&out, &e->removed, "-", old, NULL);
+			}
+			ss_json_delete_secret(old);
+			ss_json_delete_secret(text);
+		}
+	}
+	if (rc == SS_OK) {
+		fwrite(out.data, 1, out.len, stdout);
+		fflush(stdout);
+	} else {
+		ss_error("--show-values: %s", ss_strerror(rc));
+	}
+	ss_buf_free(&out);
 }
 
 static void run_free(struct run *r)
@@ -1016,24 +1149,39 @@ static void run_execute(struct run *r)
 		sync_targets(r);
 }
 
-/* Move target failures into the report; unfinished targets are skipped. */
+/* Move target failures into the report. After an abort, a target that
+ * was not finished is skipped: without a plan, or (not in a dry run) with
+ * a plan whose writes were never sent, which is dropped so that the
+ * report does not count changes that did not happen. */
 static int run_settle(struct run *r)
 {
+	char why[256];
 	size_t i;
 	int bad = 0;
 
+	snprintf(why, sizeof(why), "not run: target %s failed (continue_on_error is off)",
+		 r->first_failed ? r->first_failed : "another");
 	for (i = 0; i < r->cfg->ntargets; i++) {
 		struct target_state *ts = &r->ts[i];
+		int unfinished;
 
 		if (!ts->want || ts->rt == NULL)
 			continue;
-		if (ts->failed && ss_report_fail(ts->rt, SS_TARGET_FAILED, ts->error) != SS_OK)
-			bad = 1;
-		else if (!ts->failed && r->aborted && ts->rt->diff == NULL && !r->cli->merge_only &&
-			 ss_report_fail(ts->rt, SS_TARGET_SKIPPED,
-					"not run: an earlier target failed (continue_on_error is off)") !=
-				 SS_OK)
-			bad = 1;
+		if (r->cli->merge_only)
+			unfinished = r->cfg->store.kind != SS_STORE_NONE && !ts->stored;
+		else
+			unfinished = ts->rt->diff == NULL ||
+				     (!r->dry_run && !ts->applied &&
+				      ss_diff_changes(ts->rt->diff) > 0);
+		if (ts->failed) {
+			if (ss_report_fail(ts->rt, SS_TARGET_FAILED, ts->error) != SS_OK)
+				bad = 1;
+		} else if (r->aborted && unfinished) {
+			ss_diff_free(ts->rt->diff);
+			ts->rt->diff = NULL;
+			if (ss_report_fail(ts->rt, SS_TARGET_SKIPPED, why) != SS_OK)
+				bad = 1;
+		}
 	}
 	return bad;
 }
@@ -1106,6 +1254,8 @@ int ss_cmd_pipeline(const struct ss_cli *cli)
 		code = SS_EXIT_FAILURE;
 	if (ss_publish_report(&pub, r.report, 0))
 		code = SS_EXIT_FAILURE;
+	if (cli->show_values && cli->output == SS_OUTPUT_TEXT && !cli->github_actions)
+		show_values(&r);
 	ss_report_counts(r.report, &c);
 	if (c.failed > 0 || r.aborted)
 		code = SS_EXIT_FAILURE;

@@ -133,7 +133,7 @@ out:
 static int write_outputs(const struct ss_report *r)
 {
 	struct ss_report_counts c;
-	struct ss_buf json;
+	struct ss_buf json, safe;
 	char num[32];
 	int bad = 0;
 	size_t i;
@@ -161,10 +161,15 @@ static int write_outputs(const struct ss_report *r)
 			bad = 1;
 	}
 	ss_buf_init(&json, 0);
+	ss_buf_init(&safe, 0);
+	/* Masked again on the way out: a value registered after an error
+	 * was recorded is still caught. */
 	if (ss_report_json(r, &json) != SS_OK ||
-	    ss_cmd_set_output("plan-json", json.data, json.len) != SS_OK)
+	    ss_mask_redact(ss_mask_global(), json.data, json.len, &safe) != SS_OK ||
+	    ss_cmd_set_output("plan-json", safe.data, safe.len) != SS_OK)
 		bad = 1;
 	ss_buf_free(&json);
+	ss_buf_free(&safe);
 	return bad;
 }
 
@@ -221,12 +226,15 @@ static void print_github(const struct ss_report *r)
 		if (ss_ghcmd_format(&out, "group", NULL, title) != SS_OK ||
 		    ss_report_text(&one, 0, &line) != SS_OK)
 			break;
-		/* Drop the one-target summary line: the totals come last. */
-		{
-			char *last = strstr(line.data, r->dry_run ? "Plan: " : "Result: ");
+		/* Drop the one-target totals, its last line: the totals of all
+		 * come at the end. (Names in the text are escaped, so no line
+		 * but that one can look like it.) */
+		if (line.len > 0) {
+			size_t end = line.len - 1;
 
-			if (last != NULL)
-				ss_buf_truncate(&line, (size_t)(last - line.data));
+			while (end > 0 && line.data[end - 1] != '\n')
+				end--;
+			ss_buf_truncate(&line, end);
 		}
 		if (ss_buf_add(&out, line.data, line.len) != SS_OK ||
 		    ss_ghcmd_format(&out, "endgroup", NULL, NULL) != SS_OK)

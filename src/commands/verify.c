@@ -2,8 +2,8 @@
  *
  * Each check is reported PASS or FAIL with its reason and its time: the
  * config is valid; the AWS identity (GetCallerIdentity for the base
- * credentials and for each target role); Vault auth and each Vault
- * source listable; the merge store readable; each target's Secrets
+ * credentials and for each target role); Vault auth and each source
+ * listable (Vault and AWS); the merge store readable; each target's Secrets
  * Manager reachable (ListSecrets); drift (the plan is not empty). Exit 1
  * on a failed check, and on drift unless --allow-drift; 78 for an
  * invalid config.
@@ -104,8 +104,8 @@ static size_t failed_count(const struct checks *c)
 	return n;
 }
 
-static void check_aws(struct checks *c, const struct ss_config *cfg, struct ss_http *h,
-		      struct ss_aws_chain **chainp)
+static void check_aws(struct checks *c, const struct ss_config *cfg, const struct ss_cli *cli,
+		      struct ss_http *h, struct ss_aws_chain **chainp)
 {
 	struct ss_aws_creds_opts o;
 	const struct ss_aws_creds *base = NULL, *cr = NULL;
@@ -116,9 +116,8 @@ static void check_aws(struct checks *c, const struct ss_config *cfg, struct ss_h
 	ss_buf_init(&err, 0);
 	ss_buf_init(&name, 0);
 	ss_buf_init(&note, 0);
-	memset(&o, 0, sizeof(o));
 	memset(&id, 0, sizeof(id));
-	o.region = cfg->aws.region;
+	ss_cmd_aws_opts(cfg, cli, &o);
 	begin(c);
 	if (o.region == NULL) {
 		record(c, "aws: base identity", 0, "no region: set aws.region or AWS_REGION");
@@ -292,7 +291,70 @@ static void check_targets(struct checks *c, const struct ss_config *cfg, struct 
 		memset(&f, 0, sizeof(f));
 		f.name_prefix = t->secret_prefix && t->secret_prefix[0] ? t->secret_prefix : NULL;
 		if (ss_sm_list(&sc, &f, &set, &err) == SS_OK) {
-			(void)!ss_buf_addf(&note, "%zu secrets", set ? set->n : 0);
+			size_t n = set ? set->n : 0;
+
+			(void)!ss_buf_addf(&note, "%zu secret%s", n, n == 1 ? "" : "s");
+			record(c, name.data, 1, note.data);
+		} else {
+			record(c, name.data, 0, err.data);
+		}
+		ss_sm_set_free(set);
+	}
+	ss_buf_free(&err);
+	ss_buf_free(&name);
+	ss_buf_free(&note);
+}
+
+/* Each AWS source: its secrets listable with its credentials (what the
+ * pipeline lists before it reads them). */
+static void check_aws_sources(struct checks *c, const struct ss_config *cfg, struct ss_http *h,
+			      struct ss_aws_chain *chain)
+{
+	const struct ss_aws_creds *cr;
+	struct ss_buf err, name, note;
+	size_t i;
+
+	if (chain == NULL)
+		return;
+	ss_buf_init(&err, 0);
+	ss_buf_init(&name, 0);
+	ss_buf_init(&note, 0);
+	for (i = 0; i < cfg->nsources; i++) {
+		const struct ss_config_source *s = &cfg->sources[i];
+		const char *region = s->region ? s->region : cfg->aws.region;
+		struct ss_sm_scope sc;
+		struct ss_sm_filter f;
+		struct ss_sm_set *set = NULL;
+
+		if (s->kind != SS_SOURCE_AWS)
+			continue;
+		begin(c);
+		ss_buf_reset(&err);
+		ss_buf_reset(&name);
+		ss_buf_reset(&note);
+		(void)!ss_buf_addf(&name, "aws: source %s (%s%s%s) listable", s->name,
+				   region ? region : "?", s->prefix && s->prefix[0] ? ", " : "",
+				   s->prefix ? s->prefix : "");
+		if (region == NULL) {
+			record(c, name.data, 0, "no region: set its region or aws.region");
+			continue;
+		}
+		if (ss_aws_creds_for_role(chain, s->role_arn, &cr, &err) != SS_OK) {
+			record(c, name.data, 0, err.data);
+			continue;
+		}
+		memset(&sc, 0, sizeof(sc));
+		sc.h = h;
+		sc.creds = cr;
+		sc.region = region;
+		sc.role_arn = s->role_arn;
+		memset(&f, 0, sizeof(f));
+		f.name_prefix = s->prefix && s->prefix[0] ? s->prefix : NULL;
+		f.exclude_deleted = 1;
+		if (ss_sm_list(&sc, &f, &set, &err) == SS_OK) {
+			size_t n = set ? set->n : 0;
+
+			(void)!ss_buf_addf(&note, "%zu secret%s", n, n == 1 ? "" : "s");
 			record(c, name.data, 1, note.data);
 		} else {
 			record(c, name.data, 0, err.data);
@@ -394,9 +456,20 @@ static void print_checks(const struct ss_cli *cli, const struct checks *c,
 	}
 	if (cli->output == SS_OUTPUT_GITHUB)
 		(void)!ss_ghcmd_format(&out, "group", NULL, "secretsync verify");
-	for (i = 0; i < c->n; i++)
+	for (i = 0; i < c->n; i++) {
+		struct ss_buf name, reason;
+
+		/* Names and reasons may quote what a server sent: one line
+		 * each, no control character. */
+		ss_buf_init(&name, 0);
+		ss_buf_init(&reason, 0);
+		(void)!ss_report_text_escape(&name, c->v[i].name);
+		(void)!ss_report_text_escape(&reason, c->v[i].reason);
 		(void)!ss_buf_addf(&out, "%s  %-60s %6.2fs  %s\n", c->v[i].ok ? "PASS" : "FAIL",
-				   c->v[i].name, c->v[i].seconds, c->v[i].reason);
+				   name.data, c->v[i].seconds, reason.data);
+		ss_buf_free(&name);
+		ss_buf_free(&reason);
+	}
 	if (plan != NULL && ss_report_has_changes(plan))
 		(void)!ss_report_text(plan, 0, &out);
 	if (cli->output == SS_OUTPUT_GITHUB) {
@@ -478,9 +551,10 @@ int ss_cmd_verify(const struct ss_cli *cli)
 		code = SS_EXIT_FAILURE;
 		goto out;
 	}
-	check_aws(&c, cfg, h, &chain);
+	check_aws(&c, cfg, cli, h, &chain);
 	ss_publish_begin(&pub, cli, cfg, "verify", h, NULL);
 	check_vault(&c, cfg, cli, h);
+	check_aws_sources(&c, cfg, h, chain);
 	check_targets(&c, cfg, h, chain);
 	check_drift(&c, cli, cfg, &plan);
 	print_checks(cli, &c, plan);
