@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backends/aws.h"
+#include "backends/aws_creds.h"
+#include "backends/aws_sm.h"
 #include "backends/vault.h"
 #include "cli.h"
 #include "common.h"
@@ -205,17 +208,15 @@ static enum ss_rc extract(const struct spec *s, const cJSON *secret, char **out,
 	return ss_json_secret_string(v, out);
 }
 
-/* Read every Vault spec's secret at once (each distinct secret once),
- * then pick the values; only when all of them are there are they
- * written, so a failed step leaves no partial outputs behind. */
-static int run_vault_specs(const struct ss_cli *cli, const struct ss_config *cfg,
-			   struct spec *specs, int n, struct ss_http *h, int *outputs_written)
+/* Read every Vault spec's secret at once (each distinct secret once) and
+ * pick the values into values[i]. Returns nonzero on a failure (the
+ * reasons are in err). */
+static int read_vault_specs(const struct ss_cli *cli, const struct ss_config *cfg,
+			    struct spec *specs, int n, struct ss_http *h, char **values,
+			    struct ss_vault **vp, struct ss_buf *err)
 {
 	struct ss_vault_settings vs;
 	struct ss_vault_ref *refs = NULL;
-	struct ss_vault *v = NULL;
-	struct ss_buf err;
-	char **values = NULL;
 	size_t *which = NULL, nrefs = 0, j;
 	int i, failed = 0, any = 0;
 	enum ss_rc rc;
@@ -224,11 +225,9 @@ static int run_vault_specs(const struct ss_cli *cli, const struct ss_config *cfg
 		any |= specs[i].kind == SPEC_VAULT;
 	if (!any)
 		return 0;
-	ss_buf_init(&err, 0);
 	refs = calloc((size_t)n, sizeof(*refs));
 	which = calloc((size_t)n, sizeof(*which));
-	values = calloc((size_t)n, sizeof(*values));
-	if (refs == NULL || which == NULL || values == NULL) {
+	if (refs == NULL || which == NULL) {
 		failed = 1;
 		goto out;
 	}
@@ -247,37 +246,151 @@ static int run_vault_specs(const struct ss_cli *cli, const struct ss_config *cfg
 		which[i] = j;
 	}
 	ss_cmd_vault_settings(cfg, cli, &vs);
-	v = ss_vault_new(h, &vs, &err);
-	if (v == NULL) {
-		failed = 1;
-		goto out;
-	}
-	rc = ss_vault_login(v, &err);
-	if (rc != SS_OK) {
+	*vp = ss_vault_new(h, &vs, err);
+	if (*vp == NULL || ss_vault_login(*vp, err) != SS_OK) {
 		failed = 1;
 		goto out;
 	}
 	/* Each ref that failed has its line in err. */
-	if (ss_vault_read_many(v, refs, nrefs, &err) != SS_OK)
+	if (ss_vault_read_many(*vp, refs, nrefs, err) != SS_OK)
 		failed = 1;
 	for (i = 0; i < n; i++) {
 		const struct ss_vault_ref *ref = &refs[which[i]];
 
 		if (specs[i].kind != SPEC_VAULT || ref->rc != SS_OK)
 			continue;
-		rc = extract(&specs[i], ref->value, &values[i], &err);
+		rc = extract(&specs[i], ref->value, &values[i], err);
 		if (rc == SS_OK)
 			rc = ss_mask_add(ss_mask_global(), values[i]);
 		if (rc != SS_OK)
 			failed = 1;
 	}
-	for (i = 0; i < n && !failed; i++) {
-		struct spec *s = &specs[i];
-		size_t len;
+out:
+	for (j = 0; refs != NULL && j < nrefs; j++)
+		ss_json_delete_secret(refs[j].value);
+	free(which);
+	free(refs);
+	return failed;
+}
 
-		if (s->kind != SPEC_VAULT)
+/* The same for aws: specs, with the base AWS credentials (SPEC §7) in
+ * the region of --aws-region / the config / AWS_REGION. A SecretString
+ * that is a JSON object can be picked into with #KEY. */
+static int read_aws_specs(const struct ss_cli *cli, const struct ss_config *cfg,
+			  struct spec *specs, int n, struct ss_http *h, char **values,
+			  struct ss_buf *err)
+{
+	struct ss_aws_creds_opts o;
+	struct ss_aws_chain *chain = NULL;
+	const struct ss_aws_creds *base = NULL;
+	struct ss_sm_op **ops = NULL;
+	struct ss_sm_secret **got = NULL;
+	struct ss_sm_scope sc;
+	int i, k, failed = 0, any = 0;
+	enum ss_rc rc;
+
+	for (i = 0; i < n; i++)
+		any |= specs[i].kind == SPEC_AWS;
+	if (!any)
+		return 0;
+	ss_cmd_aws_opts(cfg, cli, &o);
+	if (o.region == NULL) {
+		(void)!ss_buf_adds(err, "get: aws: specs need a region: --aws-region, aws.region "
+					"in the config, or AWS_REGION\n");
+		return 1;
+	}
+	ops = calloc((size_t)n, sizeof(*ops));
+	got = calloc((size_t)n, sizeof(*got));
+	chain = ss_aws_chain_new(h, &o, err);
+	if (ops == NULL || got == NULL || chain == NULL ||
+	    ss_aws_chain_base(chain, &base, err) != SS_OK) {
+		failed = 1;
+		goto out;
+	}
+	memset(&sc, 0, sizeof(sc));
+	sc.h = h;
+	sc.creds = base;
+	sc.region = o.region;
+	/* One GetSecretValue per distinct secret, all at once. */
+	for (i = 0; i < n; i++) {
+		if (specs[i].kind != SPEC_AWS)
 			continue;
-		len = strlen(values[i]);
+		for (k = 0; k < i; k++)
+			if (specs[k].kind == SPEC_AWS && strcmp(specs[k].path, specs[i].path) == 0)
+				break;
+		if (k < i)
+			continue;
+		if (ss_sm_get_start(&sc, specs[i].path, &ops[i]) != SS_OK) {
+			failed = 1;
+			goto out;
+		}
+	}
+	if (ss_http_run(h) != SS_OK)
+		failed = 1;
+	for (i = 0; i < n; i++)
+		if (ops[i] != NULL) {
+			rc = ss_sm_op_finish(ops[i], &got[i], err);
+			ops[i] = NULL;
+			if (rc != SS_OK)
+				failed = 1;
+		}
+	for (i = 0; i < n && !failed; i++) {
+		const struct ss_sm_secret *sec;
+		cJSON *doc = NULL;
+
+		if (specs[i].kind != SPEC_AWS)
+			continue;
+		for (k = 0; k <= i; k++)
+			if (got[k] != NULL && strcmp(specs[k].path, specs[i].path) == 0)
+				break;
+		sec = k <= i ? got[k] : NULL;
+		if (sec == NULL || sec->kind != SS_SM_STRING || sec->value == NULL) {
+			(void)!ss_buf_addf(err, "get: %s: the secret has no string value\n",
+					   specs[i].raw);
+			failed = 1;
+			break;
+		}
+		if (specs[i].key == NULL) {
+			values[i] = ss_strndup(sec->value, sec->value_len);
+			rc = values[i] ? SS_OK : SS_ERR_NOMEM;
+		} else if (ss_json_parse(sec->value, sec->value_len, &doc) != SS_OK ||
+			   !cJSON_IsObject(doc)) {
+			(void)!ss_buf_addf(err, "get: %s: #%s needs a secret holding a JSON object\n",
+					   specs[i].raw, specs[i].key);
+			rc = SS_ERR_INVALID;
+		} else {
+			rc = extract(&specs[i], doc, &values[i], err);
+		}
+		ss_json_delete_secret(doc);
+		if (rc == SS_OK)
+			rc = ss_mask_add(ss_mask_global(), values[i]);
+		if (rc != SS_OK)
+			failed = 1;
+	}
+out:
+	for (i = 0; ops != NULL && i < n; i++)
+		if (ops[i] != NULL && ss_sm_op_finish(ops[i], NULL, err) != SS_OK)
+			failed = 1;
+	for (i = 0; got != NULL && i < n; i++)
+		ss_sm_secret_free(got[i]);
+	free(ops);
+	free(got);
+	ss_aws_chain_free(chain);
+	return failed;
+}
+
+/* Write every value; only called when all were read, so a failed step
+ * leaves no partial outputs behind. */
+static int write_values(const struct ss_cli *cli, struct spec *specs, int n, char **values,
+			int *outputs_written)
+{
+	int i;
+	enum ss_rc rc;
+
+	for (i = 0; i < n; i++) {
+		struct spec *s = &specs[i];
+		size_t len = strlen(values[i]);
+
 		rc = ss_cmd_set_output(s->name, values[i], len);
 		if (rc == SS_OK)
 			(*outputs_written)++;
@@ -288,40 +401,33 @@ static int run_vault_specs(const struct ss_cli *cli, const struct ss_config *cfg
 			if (rc == SS_ERR_NOTFOUND)
 				rc = SS_OK;
 		}
-		if (rc != SS_OK) {
-			failed = 1;
-			break;
-		}
+		if (rc != SS_OK)
+			return 1;
 		printf("%s -> %s%s%s\n", s->raw, s->name, cli->export_env ? ", $" : "",
 		       cli->export_env ? s->env : "");
 	}
-out:
 	fflush(stdout);
-	if (err.len > 0)
-		ss_cmd_log_errors(err.data);
-	ss_vault_logout(v);
-	ss_vault_free(v);
-	for (i = 0; values != NULL && i < n; i++)
-		ss_free_secret(values[i]);
-	for (j = 0; refs != NULL && j < nrefs; j++)
-		ss_json_delete_secret(refs[j].value);
-	free(values);
-	free(which);
-	free(refs);
-	ss_buf_free(&err);
-	return failed;
+	return 0;
 }
 
 int ss_cmd_get(const struct ss_cli *cli)
 {
 	struct ss_config *cfg = NULL;
+	struct ss_vault *vault = NULL;
 	struct spec *specs;
 	struct ss_http *h = NULL;
+	struct ss_buf err;
+	char **values = NULL;
 	int i, code, failed = 0, bad = 0, written = 0;
 
+	ss_buf_init(&err, 0);
 	specs = calloc((size_t)cli->nspecs, sizeof(*specs));
-	if (specs == NULL)
+	values = calloc((size_t)cli->nspecs + 1, sizeof(*values));
+	if (specs == NULL || values == NULL) {
+		free(specs);
+		free(values);
 		return SS_EXIT_FAILURE;
+	}
 	for (i = 0; i < cli->nspecs; i++)
 		bad |= parse_spec(cli->specs[i], &specs[i]);
 	if (bad) {
@@ -339,23 +445,27 @@ int ss_cmd_get(const struct ss_cli *cli)
 		code = SS_EXIT_FAILURE;
 		goto out;
 	}
-	failed |= run_vault_specs(cli, cfg, specs, cli->nspecs, h, &written);
-	for (i = 0; i < cli->nspecs; i++)
-		if (specs[i].kind == SPEC_AWS) {
-			ss_error("get: %s: aws: specs need the Secrets Manager client, which this "
-				 "build does not have yet",
-				 specs[i].raw);
-			failed = 1;
-		}
+	failed |= read_vault_specs(cli, cfg, specs, cli->nspecs, h, values, &vault, &err);
+	failed |= read_aws_specs(cli, cfg, specs, cli->nspecs, h, values, &err);
+	if (err.len > 0)
+		ss_cmd_log_errors(err.data);
+	if (!failed)
+		failed = write_values(cli, specs, cli->nspecs, values, &written);
 	if (!failed && getenv("GITHUB_OUTPUT") == NULL)
 		ss_warn("get: GITHUB_OUTPUT is not set: the secrets were read but written nowhere "
 			"(run it as a GitHub Actions step)");
 	code = failed ? SS_EXIT_FAILURE : SS_EXIT_OK;
 out:
-	for (i = 0; i < cli->nspecs; i++)
+	ss_vault_logout(vault);
+	ss_vault_free(vault);
+	for (i = 0; i < cli->nspecs; i++) {
 		spec_free(&specs[i]);
+		ss_free_secret(values[i]);
+	}
 	free(specs);
+	free(values);
 	ss_http_free(h);
 	ss_config_free(cfg);
+	ss_buf_free(&err);
 	return code;
 }
