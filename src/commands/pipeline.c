@@ -1090,8 +1090,11 @@ static int run_init(struct run *r, const struct ss_cli *cli, struct ss_config *c
 	r->cfg = cfg;
 	r->dry_run = dry_run;
 	r->continue_on_error = cfg->pipeline.continue_on_error;
-	r->mopts.lists = (enum ss_merge_lists)cfg->pipeline.lists;
-	r->mopts.nulls = (enum ss_merge_nulls)cfg->pipeline.nulls;
+	r->mopts.lists = cfg->pipeline.lists == SS_CONFIG_LISTS_REPLACE ? SS_MERGE_LISTS_REPLACE
+			 : cfg->pipeline.lists == SS_CONFIG_LISTS_UNION ? SS_MERGE_LISTS_UNION
+									: SS_MERGE_LISTS_APPEND;
+	r->mopts.nulls = cfg->pipeline.nulls == SS_CONFIG_NULLS_KEEP ? SS_MERGE_NULLS_KEEP
+								      : SS_MERGE_NULLS_OVERRIDE;
 	if (getrandom(r->token_key, sizeof(r->token_key), 0) != (ssize_t)sizeof(r->token_key)) {
 		ss_error("cannot read the system's random generator");
 		return SS_EXIT_FAILURE;
