@@ -113,23 +113,20 @@ static void target_fail(struct run *r, struct target_state *t, const char *why)
 }
 
 /* --targets: mark the wanted targets and their dependencies. */
-static int select_targets(struct run *r)
+int ss_pipeline_select(const struct ss_cli *cli, const struct ss_config *cfg,
+		       unsigned char *want, unsigned char *need)
 {
-	const struct ss_config *cfg = r->cfg;
-	unsigned char *want = calloc(cfg->ntargets + 1, 1);
-	unsigned char *need = calloc(cfg->ntargets + 1, 1);
+	unsigned char *shard = NULL;
 	char *list = NULL, *p, *name;
 	size_t i;
 	int rc = SS_EXIT_OK;
 
-	if (want == NULL || need == NULL) {
-		rc = SS_EXIT_FAILURE;
-		goto out;
-	}
-	if (r->cli->targets == NULL) {
+	memset(want, 0, cfg->ntargets);
+	memset(need, 0, cfg->ntargets);
+	if (cli->targets == NULL) {
 		memset(want, 1, cfg->ntargets);
 	} else {
-		list = ss_strdup(r->cli->targets);
+		list = ss_strdup(cli->targets);
 		if (list == NULL) {
 			rc = SS_EXIT_FAILURE;
 			goto out;
@@ -152,7 +149,7 @@ static int select_targets(struct run *r)
 						break;
 				fprintf(stderr,
 					"secretsync: --targets: no target '%s' in %s (targets: %s)\n",
-					name, r->cli->config_path, names.data);
+					name, cli->config_path, names.data);
 				ss_buf_free(&names);
 				rc = SS_EXIT_USAGE;
 				goto out;
@@ -160,17 +157,49 @@ static int select_targets(struct run *r)
 			want[idx] = 1;
 		}
 	}
+	if (cli->shard_count > 0) {
+		shard = calloc(cfg->ntargets + 1, 1);
+		if (shard == NULL ||
+		    ss_config_shard(cfg, cli->shard_index, cli->shard_count, shard) != SS_OK) {
+			rc = SS_EXIT_FAILURE;
+			goto out;
+		}
+		for (i = 0; i < cfg->ntargets; i++)
+			want[i] = want[i] && shard[i];
+	}
 	ss_config_closure(cfg, want, need);
+	for (i = 0; i < cfg->ntargets; i++)
+		need[i] = need[i] || want[i];
+out:
+	free(shard);
+	free(list);
+	return rc;
+}
+
+static int select_targets(struct run *r)
+{
+	const struct ss_config *cfg = r->cfg;
+	unsigned char *want = calloc(cfg->ntargets + 1, 1);
+	unsigned char *need = calloc(cfg->ntargets + 1, 1);
+	size_t i;
+	int rc;
+
+	if (want == NULL || need == NULL) {
+		rc = SS_EXIT_FAILURE;
+		goto out;
+	}
+	rc = ss_pipeline_select(r->cli, cfg, want, need);
+	if (rc != SS_EXIT_OK)
+		goto out;
 	for (i = 0; i < cfg->ntargets; i++) {
 		r->ts[i].t = &cfg->targets[i];
 		r->ts[i].index = i;
 		r->ts[i].want = want[i];
-		r->ts[i].need = need[i] || want[i];
+		r->ts[i].need = need[i];
 	}
 out:
 	free(want);
 	free(need);
-	free(list);
 	return rc;
 }
 

@@ -15,4 +15,12 @@
 enum ss_rc ss_pipeline_plan(const struct ss_cli *cli, struct ss_config *cfg,
 			    struct ss_report **out) SS_MUST_CHECK;
 
+/* The targets a run selects: want[i] for the targets of --targets (all
+ * when absent) within --shard I/N; need[i] for those and every target
+ * they import (merged, not written). Both arrays hold cfg->ntargets
+ * bytes. Returns SS_EXIT_OK, or SS_EXIT_USAGE after printing an unknown
+ * target name (with the list of targets), or SS_EXIT_FAILURE. */
+int ss_pipeline_select(const struct ss_cli *cli, const struct ss_config *cfg,
+		       unsigned char *want, unsigned char *need);
+
 #endif

@@ -33,6 +33,14 @@
 #include "publish.h"
 #include "core/banned.h"
 
+/* The targets verify looks at (--targets, --shard), as a run selects. */
+static unsigned char *selected;
+
+static int is_selected(size_t i)
+{
+	return selected == NULL || selected[i];
+}
+
 struct check {
 	char *name;
 	int ok;
@@ -136,7 +144,7 @@ static void check_aws(struct checks *c, const struct ss_config *cfg, const struc
 	for (i = 0; i < cfg->ntargets; i++) {
 		const struct ss_config_target *t = &cfg->targets[i];
 
-		if (t->role_arn == NULL)
+		if (t->role_arn == NULL || !is_selected(i))
 			continue;
 		ss_buf_reset(&err);
 		ss_buf_reset(&name);
@@ -273,6 +281,8 @@ static void check_targets(struct checks *c, const struct ss_config *cfg, struct 
 		struct ss_sm_filter f;
 		struct ss_sm_set *set = NULL;
 
+		if (!is_selected(i))
+			continue;
 		begin(c);
 		ss_buf_reset(&err);
 		ss_buf_reset(&name);
@@ -546,6 +556,16 @@ int ss_cmd_verify(const struct ss_cli *cli)
 		return code;
 	}
 	record(&c, "config valid", 1, cli->config_path);
+	{
+		unsigned char *need = calloc(cfg->ntargets + 1, 1);
+
+		selected = calloc(cfg->ntargets + 1, 1);
+		code = selected && need ? ss_pipeline_select(cli, cfg, selected, need)
+					: SS_EXIT_FAILURE;
+		free(need);
+		if (code != SS_EXIT_OK)
+			goto out;
+	}
 	h = ss_http_new(ss_cmd_parallel(cli));
 	if (h == NULL) {
 		code = SS_EXIT_FAILURE;
@@ -580,5 +600,7 @@ out:
 	ss_http_free(h);
 	ss_config_free(cfg);
 	checks_free(&c);
+	free(selected);
+	selected = NULL;
 	return code;
 }

@@ -35,7 +35,9 @@ SPEC_INPUTS = {"command", "config", "dry-run", "targets", "exit-code", "comment"
                "status-context", "github-token", "role-to-assume", "aws-region", "audience",
                "role-session-name", "role-duration-seconds", "vault-addr", "vault-namespace",
                "vault-role", "secrets", "export-env", "output-credentials", "allow-drift",
-               "parallel", "log-level"}
+               "parallel", "log-level",
+               # added by the hardening issue (docs/SPEC.md §8): --shard I/N for a matrix
+               "shard"}
 SPEC_OUTPUTS = {"changes", "created", "updated", "deleted", "unchanged", "failed", "plan-json",
                 "aws-account-id", "aws-access-key-id", "aws-secret-access-key",
                 "aws-session-token", "aws-expiration"}
