@@ -1681,6 +1681,42 @@ out:
 	return rc;
 }
 
+enum ss_rc ss_vault_delete(struct ss_vault *v, const char *mount, const char *path,
+			   struct ss_buf *err)
+{
+	struct ss_buf p;
+	struct call c;
+	int version;
+	enum ss_rc rc;
+
+	memset(&c, 0, sizeof(c));
+	ss_buf_init(&p, 0);
+	rc = ss_vault_kv_version(v, mount, &version, err);
+	/* KV v2: the metadata path removes every version; v1: the path. */
+	if (rc == SS_OK)
+		rc = api_path(version, mount, version == 2 ? ITEM_LIST : ITEM_READ, path, &p);
+	if (rc == SS_OK)
+		rc = vcall(v, "DELETE", p.data, "vault delete", NULL, 0, &c);
+	if (rc == SS_OK && (c.status == 200 || c.status == 204 || c.status == 404))
+		goto out;
+	if (rc == SS_ERR_NOMEM || rc == SS_ERR_INTERNAL || (rc != SS_OK && c.rc == SS_OK))
+		goto out;
+	if (c.rc == SS_OK && c.status == 403) {
+		rc = SS_ERR_AUTH;
+		if (ss_buf_addf(err,
+				"vault: DELETE %s: 403 permission denied (policy needs \"delete\" on "
+				"%s)\n",
+				p.data, p.data) != SS_OK)
+			rc = SS_ERR_NOMEM;
+	} else {
+		rc = read_error(err, version, mount, ITEM_READ, path, &c);
+	}
+out:
+	call_free(&c);
+	ss_buf_free(&p);
+	return rc;
+}
+
 int ss_vault_key_ok(const char *key, size_t len)
 {
 	size_t i;

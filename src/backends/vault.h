@@ -124,6 +124,12 @@ enum ss_rc ss_vault_read_many(struct ss_vault *v, struct ss_vault_ref *refs, siz
 enum ss_rc ss_vault_write(struct ss_vault *v, const char *mount, const char *path,
 			  const cJSON *data, struct ss_buf *err) SS_MUST_CHECK;
 
+/* Delete mount/path entirely (KV v2: its metadata, so every version;
+ * KV v1: the secret). A secret that is already gone is no error. Runs
+ * the loop. */
+enum ss_rc ss_vault_delete(struct ss_vault *v, const char *mount, const char *path,
+			   struct ss_buf *err) SS_MUST_CHECK;
+
 /* Check that the token works (auth/token/lookup-self). */
 enum ss_rc ss_vault_lookup_self(struct ss_vault *v, struct ss_buf *err) SS_MUST_CHECK;
 

@@ -593,6 +593,21 @@ static void store_bundle(struct run *r, struct target_state *ts, struct ss_s3 *s
 			if (rc != SS_OK)
 				break;
 		}
+		/* Secrets that left the bundle leave the store too, or a
+		 * --sync-only run would bring them back. */
+		for (item = old ? old->child : NULL; rc == SS_OK && item != NULL;
+		     item = item->next) {
+			const char *secret = item->string + folder.len;
+
+			if (strncmp(item->string, folder.data, folder.len) != 0 ||
+			    cJSON_GetObjectItemCaseSensitive(ts->bundle, secret) != NULL)
+				continue;
+			if (r->dry_run)
+				ss_info("merge store: vault %s/%s would be deleted", cfg->store.mount,
+					item->string);
+			else
+				rc = ss_vault_delete(r->vault, cfg->store.mount, item->string, &err);
+		}
 		ss_buf_free(&folder);
 		if (rc != SS_OK)
 			goto fail;

@@ -983,7 +983,6 @@ class Selection(Base):
         self.assertEqual(self.h.value(STAGING, f"{self.prefix}{self.uid}/db"),
                          {"password": "pw-vstore-3", "n": 1})
 
-    @unittest.expectedFailure  # needs a Vault delete (src/backends/vault.c); see the report
     def test_vault_store_forgets_removed_secrets(self):
         """A secret gone from the sources is gone from the stored bundle:
         --sync-only must not bring it back."""
