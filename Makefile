@@ -32,7 +32,8 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
 TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 
-.PHONY: all static test unit unit-run asan valgrind integration config-test \
+.PHONY: all static test unit unit-run asan valgrind integration integration-asan \
+	integration-valgrind config-test \
 	differential fuzz fuzz-smoke bench demo deps emulators format lint clean \
 	image-size check-deps tools
 
@@ -86,6 +87,21 @@ differential: $(BIN) tools
 
 integration: $(BIN) tools
 	@$(PYTHON) tests/integration/run.py
+
+# The integration tests again with the ASan+UBSan binary and tools: a
+# sanitizer report exits 99, which no test expects.
+integration-asan:
+	$(MAKE) BUILD=build-asan SANITIZE=address,undefined CFLAGS="-O1 -g" all tools >/dev/null
+	@SECRETSYNC_BIN=$(CURDIR)/build-asan/secretsync \
+	 VAULT_TOOL=$(CURDIR)/build-asan/tools/vault_tool \
+	 ASAN_OPTIONS=exitcode=99:detect_leaks=1 \
+	 UBSAN_OPTIONS=halt_on_error=1:exitcode=99:print_stacktrace=1 \
+	 $(PYTHON) tests/integration/run.py $(INTEGRATION_ASAN_ARGS)
+
+# End-to-end tests with the binary under valgrind (slow: a chosen set).
+integration-valgrind: $(BIN) tools
+	@SECRETSYNC_BIN=$(CURDIR)/tests/tools/valgrind-secretsync \
+	 $(PYTHON) tests/integration/run.py $(or $(VALGRIND_TESTS),tests/integration/test_cli.py tests/integration/test_get.py tests/integration/test_shard.py)
 
 emulators:
 	$(PYTHON) tests/emulators/world.py --fixture tests/emulators/fixtures/demo.json --env-file build/emulators.env

@@ -33,6 +33,8 @@ stage "config goldens" $MAKE config-test
 [ -f tests/differential/merge_diff.py ] && stage "merge differential" $MAKE differential
 ls tests/fuzz/fuzz_*.c >/dev/null 2>&1 && stage "fuzz smoke" $MAKE -j"$jobs" fuzz-smoke FUZZ_SECONDS=${FUZZ_SECONDS:-5}
 [ -f tests/integration/run.py ] && stage integration $MAKE integration
+[ -f tests/integration/run.py ] && stage "integration (asan+ubsan binary)" $MAKE integration-asan
+[ -f tests/integration/run.py ] && stage "integration (valgrind binary, chosen set)" $MAKE integration-valgrind
 
 echo
 echo "test stages failed: ${failed_stages[*]:-none} ($(( $(date +%s) - start ))s)"

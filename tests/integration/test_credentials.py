@@ -24,7 +24,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "emulators"))
 import ghfile_parse  # noqa: E402
 from world_fixture import World  # noqa: E402
 
-BIN = os.path.join(ROOT, "build", "secretsync")
+BIN = os.environ.get("SECRETSYNC_BIN", os.path.join(ROOT, "build", "secretsync"))
 OIDC_VARS = ("ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN")
 STATIC_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
 
