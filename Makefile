@@ -136,8 +136,7 @@ format:
 	clang-format -i $(SRCS) src/main.c $(HDRS) $(UNIT_SRCS) $(TOOL_SRCS) $(wildcard tests/fuzz/*.c)
 
 lint:
-	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --std=c11 \
-		--suppress=missingIncludeSystem -Isrc src
+	@scripts/lint.sh
 
 clean:
 	rm -rf build build-asan build-fuzz
