@@ -38,6 +38,7 @@
 #include "core/mask.h"
 #include "core/merge.h"
 #include "core/report.h"
+#include "core/strset.h"
 #include "net/http.h"
 #include "pipeline.h"
 #include "publish.h"
@@ -51,6 +52,7 @@ struct target_state {
 	int failed;        /* merging or syncing it failed */
 	int applied;       /* its writes were sent (not a dry run) */
 	int stored;        /* its bundle went through the merge store */
+	int partial;       /* a source it merges left keys out: no deletes */
 	char *error;       /* why (first error line) */
 	cJSON *bundle;     /* name -> value */
 	const struct ss_aws_creds *creds; /* for its account (borrowed from the chain) */
@@ -70,6 +72,7 @@ struct run {
 	struct target_state *ts;
 	cJSON **sources;    /* per config source */
 	char **source_err;  /* per config source: why it could not be read */
+	unsigned char *source_partial; /* per config source: keys were skipped */
 	struct ss_report *report;
 	struct ss_merge_opts mopts;
 	int dry_run;
@@ -81,6 +84,7 @@ struct run {
 	 * value to someone who may list but not read secrets. */
 	unsigned char token_key[32];
 	int own_cfg;        /* run_free frees cfg */
+	int parallel;       /* the transport's bound */
 };
 
 static double now_s(void)
@@ -289,8 +293,10 @@ static int authenticate(struct run *r)
 			    source_needed(r, i) && !r->cli->sync_only)
 				roles[n++] = r->cfg->sources[i].role_arn;
 		if (n > 0 && ss_aws_creds_prefetch(r->chain, roles, n, &err) != SS_OK) {
-			/* Per-target failures are reported when the target runs. */
-			ss_cmd_log_errors(err.data);
+			/* Per-target failures are reported when the target runs
+			 * (which tries once more): an error here could be one
+			 * that the second try mends. */
+			ss_debug("aws: assuming the roles up front failed: %s", err.data);
 			ss_buf_reset(&err);
 		}
 	}
@@ -357,8 +363,10 @@ static void read_sources(struct run *r)
 		enum ss_rc rc;
 
 		ss_buf_reset(&err);
-		if (ops[i].vt != NULL)
+		if (ops[i].vt != NULL) {
+			r->source_partial[i] = ss_vault_tree_skipped(ops[i].vt) > 0;
 			rc = ss_vault_tree_finish(ops[i].vt, &r->sources[i], &err);
+		}
 		else if (ops[i].as != NULL)
 			rc = ss_aws_source_finish(ops[i].as, &r->sources[i], &err);
 		else
@@ -412,6 +420,7 @@ static void merge_targets(struct run *r)
 					break;
 				}
 				src = dep->bundle;
+				ts->partial |= dep->partial;
 			} else {
 				if (r->sources[imp->index] == NULL) {
 					snprintf(why, sizeof(why), "source %s could not be read: %s",
@@ -422,6 +431,7 @@ static void merge_targets(struct run *r)
 					break;
 				}
 				src = r->sources[imp->index];
+				ts->partial |= r->source_partial[imp->index];
 			}
 			rc = ss_merge_into_bundle(ts->bundle, src, &r->mopts);
 			if (rc != SS_OK) {
@@ -449,73 +459,15 @@ static char *s3_key(const struct ss_config *cfg, const char *target)
 }
 
 /* Write (or with --sync-only read) one target's bundle. */
-static void store_bundle(struct run *r, struct target_state *ts, struct ss_s3 *s3)
+static void store_bundle(struct run *r, struct target_state *ts)
 {
 	const struct ss_config *cfg = r->cfg;
 	struct ss_buf err;
-	char *key = NULL, *text = NULL, *cur = NULL;
-	size_t cur_len = 0;
 	cJSON *old = NULL;
 	enum ss_rc rc = SS_OK;
 
 	ss_buf_init(&err, 0);
-	if (cfg->store.kind == SS_STORE_S3) {
-		key = s3_key(cfg, ts->t->name);
-		if (key == NULL) {
-			target_fail(r, ts, "out of memory");
-			goto out;
-		}
-		rc = ss_s3_get(s3, cfg->store.bucket, key, &cur, &cur_len, &err);
-		if (rc == SS_ERR_NOTFOUND) {
-			rc = SS_OK;
-			ss_buf_reset(&err);
-		}
-		if (rc == SS_OK && cur != NULL &&
-		    ss_json_parse(cur, cur_len, &old) == SS_OK && old != NULL &&
-		    ss_mask_add_json(ss_mask_global(), old) != SS_OK)
-			rc = SS_ERR_NOMEM;
-		if (rc != SS_OK)
-			goto fail;
-		if (r->cli->sync_only) {
-			if (old == NULL || !cJSON_IsObject(old)) {
-				(void)!ss_buf_addf(&err,
-						   "merge store: s3://%s/%s %s; run the merge first "
-						   "(without --sync-only)\n",
-						   cfg->store.bucket, key,
-						   cur ? "is not a JSON object" : "does not exist");
-				rc = SS_ERR_NOTFOUND;
-				goto fail;
-			}
-			ss_json_delete_secret(ts->bundle);
-			ts->bundle = old;
-			old = NULL;
-			goto out;
-		}
-		if (old != NULL && ss_json_equal(old, ts->bundle)) {
-			ss_debug("merge store: s3://%s/%s unchanged", cfg->store.bucket, key);
-			goto out;
-		}
-		if (r->dry_run) {
-			ss_info("merge store: s3://%s/%s would be %s", cfg->store.bucket, key,
-				old ? "updated" : "created");
-			goto out;
-		}
-		rc = ss_json_print(ts->bundle, &text);
-		if (rc == SS_OK) {
-			struct ss_s3_put put;
-
-			memset(&put, 0, sizeof(put));
-			put.bucket = cfg->store.bucket;
-			put.key = key;
-			put.body = text;
-			put.len = strlen(text);
-			put.kms_key_id = cfg->store.kms_key_id;
-			rc = ss_s3_put(s3, &put, &err);
-		}
-		if (rc != SS_OK)
-			goto fail;
-		ss_info("merge store: wrote s3://%s/%s", cfg->store.bucket, key);
-	} else if (cfg->store.kind == SS_STORE_VAULT) {
+	if (cfg->store.kind == SS_STORE_VAULT) {
 		struct ss_vault_tree *op = NULL;
 		const char *start[1];
 		struct ss_buf folder;
@@ -618,9 +570,153 @@ fail:
 	target_fail(r, ts, err.len ? err.data : ss_strerror(rc));
 out:
 	ss_json_delete_secret(old);
-	ss_free_secret(text);
-	ss_free_secret(cur);
-	free(key);
+	ss_buf_free(&err);
+}
+
+/* One target's bundle in the S3 merge store, through the two rounds. */
+struct s3_slot {
+	struct run *r;
+	struct target_state *ts;
+	char *key;
+	enum ss_rc rc;
+	char *body; /* the stored bundle (a secret) */
+	size_t len;
+	char *error;
+	int put;    /* a PutObject was queued */
+};
+
+static void s3_done(enum ss_rc rc, struct ss_buf *body, const char *error, void *ctx)
+{
+	struct s3_slot *sl = ctx;
+
+	sl->rc = rc;
+	if (rc == SS_OK && body != NULL) {
+		sl->len = body->len;
+		if (ss_buf_take(body, &sl->body) != SS_OK)
+			sl->rc = SS_ERR_NOMEM;
+	}
+	if (rc != SS_OK && rc != SS_ERR_NOTFOUND && error != NULL)
+		sl->error = ss_strdup(error);
+}
+
+static void s3_slot_fail(struct s3_slot *sl, const char *why)
+{
+	ss_cmd_log_errors(why);
+	target_fail(sl->r, sl->ts, why);
+}
+
+/* The S3 merge store: every bundle GET at once, compare, then every
+ * needed PUT at once (or, with --sync-only, adopt the stored bundles). */
+static void store_s3(struct run *r, struct ss_s3 *s3)
+{
+	const struct ss_config *cfg = r->cfg;
+	struct s3_slot *sl = calloc(cfg->ntargets + 1, sizeof(*sl));
+	struct ss_buf err;
+	size_t i;
+
+	ss_buf_init(&err, 0);
+	if (sl == NULL) {
+		r->aborted = 1;
+		return;
+	}
+	for (i = 0; i < cfg->ntargets; i++) {
+		struct target_state *ts = &r->ts[i];
+
+		sl[i].r = r;
+		sl[i].ts = ts;
+		if (!ts->want || ts->failed || (ts->bundle == NULL && !r->cli->sync_only))
+			continue;
+		sl[i].key = s3_key(cfg, ts->t->name);
+		if (sl[i].key == NULL ||
+		    ss_s3_get_submit(s3, cfg->store.bucket, sl[i].key, s3_done, &sl[i]) != SS_OK) {
+			s3_slot_fail(&sl[i], "merge store: out of memory");
+			free(sl[i].key);
+			sl[i].key = NULL;
+		}
+	}
+	if (ss_http_run(r->h) != SS_OK)
+		ss_error("internal: the transport failed");
+	for (i = 0; i < cfg->ntargets; i++) {
+		struct s3_slot *x = &sl[i];
+		struct target_state *ts = x->ts;
+		cJSON *old = NULL;
+		char *text = NULL;
+		enum ss_rc rc = x->rc;
+
+		if (x->key == NULL)
+			continue;
+		ss_buf_reset(&err);
+		if (rc != SS_OK && rc != SS_ERR_NOTFOUND) {
+			s3_slot_fail(x, x->error ? x->error : ss_strerror(rc));
+			continue;
+		}
+		if (x->body != NULL && ss_json_parse(x->body, x->len, &old) == SS_OK &&
+		    ss_mask_add_json(ss_mask_global(), old) != SS_OK) {
+			ss_json_delete_secret(old);
+			s3_slot_fail(x, "merge store: out of memory");
+			continue;
+		}
+		if (r->cli->sync_only) {
+			if (old == NULL || !cJSON_IsObject(old)) {
+				(void)!ss_buf_addf(&err,
+						   "merge store: s3://%s/%s %s; run the merge first "
+						   "(without --sync-only)\n",
+						   cfg->store.bucket, x->key,
+						   x->body ? "is not a JSON object" : "does not exist");
+				s3_slot_fail(x, err.data);
+				ss_json_delete_secret(old);
+				continue;
+			}
+			ss_json_delete_secret(ts->bundle);
+			ts->bundle = old;
+			ts->stored = 1;
+			continue;
+		}
+		if (old != NULL && ss_json_equal(old, ts->bundle)) {
+			ss_debug("merge store: s3://%s/%s unchanged", cfg->store.bucket, x->key);
+			ts->stored = 1;
+		} else if (r->dry_run) {
+			ss_info("merge store: s3://%s/%s would be %s", cfg->store.bucket, x->key,
+				old ? "updated" : "created");
+			ts->stored = 1;
+		} else if (ss_json_print(ts->bundle, &text) == SS_OK) {
+			struct ss_s3_put put;
+
+			memset(&put, 0, sizeof(put));
+			put.bucket = cfg->store.bucket;
+			put.key = x->key;
+			put.body = text;
+			put.len = strlen(text);
+			put.kms_key_id = cfg->store.kms_key_id;
+			x->rc = SS_ERR_INTERNAL;
+			if (ss_s3_put_submit(s3, &put, s3_done, x) == SS_OK)
+				x->put = 1;
+			else
+				s3_slot_fail(x, "merge store: out of memory");
+		} else {
+			s3_slot_fail(x, "merge store: out of memory");
+		}
+		ss_json_delete_secret(old);
+		ss_free_secret(text);
+	}
+	if (ss_http_run(r->h) != SS_OK)
+		ss_error("internal: the transport failed");
+	for (i = 0; i < cfg->ntargets; i++) {
+		struct s3_slot *x = &sl[i];
+
+		if (x->put) {
+			if (x->rc == SS_OK) {
+				ss_info("merge store: wrote s3://%s/%s", cfg->store.bucket, x->key);
+				x->ts->stored = 1;
+			} else {
+				s3_slot_fail(x, x->error ? x->error : ss_strerror(x->rc));
+			}
+		}
+		free(x->key);
+		ss_free_secret(x->body);
+		free(x->error);
+	}
+	free(sl);
 	ss_buf_free(&err);
 }
 
@@ -639,11 +735,13 @@ static void store_bundles(struct run *r)
 			return;
 		}
 	}
-	for (i = 0; i < r->cfg->ntargets && !r->aborted; i++) {
+	if (s3 != NULL)
+		store_s3(r, s3);
+	for (i = 0; s3 == NULL && i < r->cfg->ntargets && !r->aborted; i++) {
 		struct target_state *ts = &r->ts[i];
 
 		if (ts->want && !ts->failed && (ts->bundle != NULL || r->cli->sync_only)) {
-			store_bundle(r, ts, s3);
+			store_bundle(r, ts);
 			ts->stored = !ts->failed;
 		}
 	}
@@ -729,8 +827,57 @@ done:
 	}
 }
 
-/* Compute a target's plan from its bundle and its AWS state. */
-static void plan_target(struct run *r, struct target_state *ts)
+/* Whether the change to aws_name of target ts was made: the set holds
+ * "<target index>:<AWS name>" (targets in other accounts share names). */
+static int was_done(const struct ss_strset *done, const struct target_state *ts,
+		    const char *aws_name)
+{
+	struct ss_buf key;
+	int has;
+
+	ss_buf_init(&key, 0);
+	has = ss_buf_addf(&key, "%zu:%s", ts->index, aws_name) == SS_OK &&
+	      ss_strset_has(done, key.data);
+	ss_buf_free(&key);
+	return has;
+}
+
+static enum ss_rc mark_done(struct ss_strset *done, const struct target_state *ts,
+			    const char *aws_name)
+{
+	struct ss_buf key;
+	int added;
+	enum ss_rc rc;
+
+	ss_buf_init(&key, 0);
+	rc = ss_buf_addf(&key, "%zu:%s", ts->index, aws_name);
+	if (rc == SS_OK)
+		rc = ss_strset_add(done, key.data, &added);
+	ss_buf_free(&key);
+	return rc;
+}
+
+/* Nonzero when writing text over cv (NULL: absent) is a change (or
+ * cannot be told: out of memory). */
+static int is_change(const char *secret, const char *aws_name, const char *text, const char *cv)
+{
+	struct ss_diff *one = ss_diff_new();
+	int change = 1;
+
+	if (one != NULL &&
+	    ss_diff_add(one, secret, aws_name, text, strlen(text), cv, cv ? strlen(cv) : 0) ==
+		    SS_OK &&
+	    one->n == 1)
+		change = one->entries[0].action != SS_DIFF_UNCHANGED;
+	ss_diff_free(one);
+	return change;
+}
+
+/* Compute a target's plan from its bundle and its AWS state. With
+ * applied, after the writes: the changes whose writes went through (by
+ * AWS name) and the unchanged, so that the report of a failed target
+ * shows what was done, not what was planned. */
+static void plan_target(struct run *r, struct target_state *ts, const struct ss_strset *applied)
 {
 	const struct ss_config_target *t = ts->t;
 	struct ss_diff *d = ss_diff_new();
@@ -773,8 +920,12 @@ static void plan_target(struct run *r, struct target_state *ts)
 
 			if (cur != NULL && cv == NULL) /* binary or unreadable: overwrite */
 				cv = "";
-			rc = ss_diff_add(d, item->string, name.data, text, strlen(text), cv,
-					 cv ? strlen(cv) : 0);
+			if (applied != NULL && !was_done(applied, ts, name.data) &&
+			    is_change(item->string, name.data, text, cv))
+				; /* a change that was not made */
+			else
+				rc = ss_diff_add(d, item->string, name.data, text, strlen(text), cv,
+						 cv ? strlen(cv) : 0);
 		}
 		ss_free_secret(text);
 		if (rc != SS_OK)
@@ -790,7 +941,16 @@ static void plan_target(struct run *r, struct target_state *ts)
 		    strncmp(s->name, pfx, strlen(pfx)) != 0 ||
 		    cJSON_GetObjectItemCaseSensitive(ts->bundle, secret) != NULL)
 			continue;
-		if (r->cfg->pipeline.delete_orphans)
+		if (applied != NULL) {
+			if (r->cfg->pipeline.delete_orphans && !ts->partial &&
+			    was_done(applied, ts, s->name))
+				rc = ss_diff_add_action(d, secret, s->name, SS_DIFF_DELETE);
+		} else if (r->cfg->pipeline.delete_orphans && ts->partial)
+			ss_warn("target %s: %s is managed by secretsync but not in the bundle; not "
+				"deleted: a source of this target left out keys it could not read "
+				"safely (see the warnings above), so the bundle may be incomplete",
+				t->name, s->name);
+		else if (r->cfg->pipeline.delete_orphans)
 			rc = ss_diff_add_action(d, secret, s->name, SS_DIFF_DELETE);
 		else
 			ss_info("target %s: %s is managed by secretsync but no longer in the bundle "
@@ -817,7 +977,8 @@ struct write_op {
 };
 
 /* Queue the writes of one target's plan; returns the number queued. */
-static size_t start_writes(struct run *r, struct target_state *ts, struct write_op *w, size_t max)
+static size_t start_writes(struct run *r, struct target_state *ts, struct write_op *w, size_t max,
+			   size_t *cursor)
 {
 	const struct ss_config_target *t = ts->t;
 	const struct ss_diff *d = ts->rt->diff;
@@ -831,7 +992,9 @@ static size_t start_writes(struct run *r, struct target_state *ts, struct write_
 	sc.creds = ts->creds;
 	sc.region = target_region(r, t);
 	sc.role_arn = t->role_arn;
-	for (i = 0; d != NULL && i < d->n && n < max; i++) {
+	sc.deleting_live = 1; /* orphans are planned from live secrets only */
+	/* Each entry takes at most two slots (a write and a tag). */
+	for (i = *cursor; d != NULL && i < d->n && n + 2 <= max; i++) {
 		const struct ss_diff_entry *e = &d->entries[i];
 		const struct ss_sm_secret *cur = ss_sm_set_find(ts->state, e->aws_name);
 		const cJSON *item = cJSON_GetObjectItemCaseSensitive(ts->bundle, e->secret);
@@ -891,6 +1054,7 @@ static size_t start_writes(struct run *r, struct target_state *ts, struct write_
 			}
 		}
 	}
+	*cursor = i;
 	if (err.len > 0) {
 		ss_cmd_log_errors(err.data);
 		target_fail(r, ts, err.data);
@@ -899,15 +1063,40 @@ static size_t start_writes(struct run *r, struct target_state *ts, struct write_
 	return n;
 }
 
+/* Finish a batch of writes: record what was made, fail what was not. */
+static void finish_writes(struct run *r, struct write_op *w, size_t n, struct ss_strset *done)
+{
+	struct ss_buf err;
+	size_t i;
+
+	ss_buf_init(&err, 0);
+	for (i = 0; i < n; i++) {
+		ss_buf_reset(&err);
+		if (ss_sm_op_finish(w[i].op, NULL, &err) != SS_OK) {
+			ss_cmd_log_errors(err.data);
+			target_fail(r, w[i].ts, err.data);
+		} else if (strcmp(w[i].what, "tag") != 0 && w[i].name != NULL &&
+			   mark_done(done, w[i].ts, w[i].name) != SS_OK) {
+			target_fail(r, w[i].ts, "out of memory");
+		}
+		free(w[i].name);
+		w[i].name = NULL;
+		w[i].op = NULL;
+	}
+	ss_buf_free(&err);
+}
+
 static void sync_targets(struct run *r)
 {
 	const struct ss_config *cfg = r->cfg;
 	struct ss_sm_read **reads = calloc(cfg->ntargets + 1, sizeof(*reads));
 	struct write_op *writes = NULL;
+	struct ss_strset done; /* AWS names whose change was made */
 	size_t i, nw = 0, maxw = 0;
 	struct ss_buf err;
 
 	ss_buf_init(&err, 0);
+	ss_strset_init(&done);
 	if (reads == NULL)
 		return;
 	start_state_reads(r, reads);
@@ -924,35 +1113,60 @@ static void sync_targets(struct run *r)
 			target_fail(r, ts, err.data);
 			continue;
 		}
-		plan_target(r, ts);
+		plan_target(r, ts, NULL);
 		if (ts->rt->diff != NULL)
 			maxw += ts->rt->diff->n * 2;
 	}
 	if (!r->dry_run && maxw > 0 && !r->aborted) {
-		writes = calloc(maxw, sizeof(*writes));
+		/* Writes go out in windows of a few times the transport's
+		 * parallelism: queuing every write of every target at once
+		 * would hold thousands of requests (and values) in memory. */
+		size_t window = (size_t)r->parallel * 4 < 32 ? 32 : (size_t)r->parallel * 4;
+		size_t ti = 0, cursor = 0;
+
+		writes = calloc(window, sizeof(*writes));
 		/* Out of memory: nothing is written, so no target is done. */
 		for (i = 0; writes == NULL && i < cfg->ntargets; i++)
 			if (r->ts[i].want && !r->ts[i].failed && r->ts[i].rt->diff != NULL)
 				target_fail(r, &r->ts[i], "out of memory");
-		for (i = 0; writes != NULL && i < cfg->ntargets; i++) {
-			struct target_state *ts = &r->ts[i];
+		while (writes != NULL && ti < cfg->ntargets && !ss_http_interrupted()) {
+			nw = 0;
+			while (ti < cfg->ntargets && nw + 2 <= window) {
+				struct target_state *ts = &r->ts[ti];
 
-			if (ts->want && !ts->failed && ts->rt->diff != NULL) {
-				nw += start_writes(r, ts, writes + nw, maxw - nw);
+				/* Without continue_on_error, a failure stops new
+				 * targets; one already under way is completed. */
+				if (!ts->want || ts->failed || ts->rt->diff == NULL ||
+				    (r->aborted && !ts->applied)) {
+					ti++;
+					cursor = 0;
+					continue;
+				}
 				ts->applied = 1;
+				nw += start_writes(r, ts, writes + nw, window - nw, &cursor);
+				if (cursor >= ts->rt->diff->n || ts->failed) {
+					ti++;
+					cursor = 0;
+				}
 			}
-		}
-		if (ss_http_run(r->h) != SS_OK)
-			ss_error("internal: the transport failed");
-		for (i = 0; i < nw; i++) {
-			ss_buf_reset(&err);
-			if (ss_sm_op_finish(writes[i].op, NULL, &err) != SS_OK) {
-				ss_cmd_log_errors(err.data);
-				target_fail(r, writes[i].ts, err.data);
-			}
-			free(writes[i].name);
+			if (nw == 0)
+				break;
+			if (ss_http_run(r->h) != SS_OK)
+				ss_error("internal: the transport failed");
+			finish_writes(r, writes, nw, &done);
 		}
 		free(writes);
+		/* A target that failed midway: its report shows the changes
+		 * made, not the plan. */
+		for (i = 0; i < cfg->ntargets; i++) {
+			struct target_state *ts = &r->ts[i];
+
+			if (!ts->want || !ts->failed || !ts->applied || ts->rt->diff == NULL)
+				continue;
+			ss_diff_free(ts->rt->diff);
+			ts->rt->diff = NULL;
+			plan_target(r, ts, &done);
+		}
 	}
 	for (i = 0; i < cfg->ntargets; i++) {
 		struct target_state *ts = &r->ts[i];
@@ -971,6 +1185,7 @@ static void sync_targets(struct run *r)
 				ts->rt->seconds);
 	}
 	free(reads);
+	ss_strset_free(&done);
 	ss_buf_free(&err);
 }
 
@@ -1113,6 +1328,7 @@ static void run_free(struct run *r)
 		}
 	free(r->sources);
 	free(r->source_err);
+	free(r->source_partial);
 	ss_vault_logout(r->vault);
 	ss_vault_free(r->vault);
 	ss_aws_chain_free(r->chain);
@@ -1146,10 +1362,12 @@ static int run_init(struct run *r, const struct ss_cli *cli, struct ss_config *c
 	r->ts = calloc(cfg->ntargets + 1, sizeof(*r->ts));
 	r->sources = calloc(cfg->nsources + 1, sizeof(*r->sources));
 	r->source_err = calloc(cfg->nsources + 1, sizeof(*r->source_err));
+	r->source_partial = calloc(cfg->nsources + 1, 1);
 	r->report = ss_report_new(command, dry_run);
-	r->h = ss_http_new(cli->parallel > 0 ? cli->parallel : (int)cfg->pipeline.sync_parallel);
-	if (r->ts == NULL || r->sources == NULL || r->source_err == NULL || r->report == NULL ||
-	    r->h == NULL)
+	r->parallel = cli->parallel > 0 ? cli->parallel : (int)cfg->pipeline.sync_parallel;
+	r->h = ss_http_new(r->parallel);
+	if (r->ts == NULL || r->sources == NULL || r->source_err == NULL ||
+	    r->source_partial == NULL || r->report == NULL || r->h == NULL)
 		return SS_EXIT_FAILURE;
 	code = select_targets(r);
 	if (code != SS_EXIT_OK)
