@@ -475,9 +475,10 @@ static enum ss_rc login_approle(struct ss_vault *v, struct ss_buf *err)
 	rc = vcall(v, "POST", path.data, "vault approle login", text, 1, &c);
 	if (rc == SS_OK && c.status == 200) {
 		rc = take_login_token(v, &c);
-		if (rc == SS_ERR_PARSE && ss_buf_addf(err, "vault: %s: the answer has no "
-							 "auth.client_token\n",
-						      what.data) != SS_OK)
+		if (rc == SS_ERR_PARSE &&
+		    ss_buf_addf(err, "vault: %s: %s\n", what.data,
+				c.doc == NULL ? "the answer is not JSON (malformed or cut short)"
+					      : "the answer has no auth.client_token") != SS_OK)
 			rc = SS_ERR_NOMEM;
 		goto out;
 	}
@@ -540,9 +541,10 @@ static enum ss_rc login_jwt(struct ss_vault *v, struct ss_buf *err)
 	rc = vcall(v, "POST", path.data, "vault jwt login", text, 1, &c);
 	if (rc == SS_OK && c.status == 200) {
 		rc = take_login_token(v, &c);
-		if (rc == SS_ERR_PARSE && ss_buf_addf(err, "vault: %s: the answer has no "
-							 "auth.client_token\n",
-						      what.data) != SS_OK)
+		if (rc == SS_ERR_PARSE &&
+		    ss_buf_addf(err, "vault: %s: %s\n", what.data,
+				c.doc == NULL ? "the answer is not JSON (malformed or cut short)"
+					      : "the answer has no auth.client_token") != SS_OK)
 			rc = SS_ERR_NOMEM;
 		goto out;
 	}
@@ -592,6 +594,16 @@ enum ss_rc ss_vault_login(struct ss_vault *v, struct ss_buf *err)
 	return SS_ERR_AUTH;
 }
 
+/* Nonzero when a 403 answer says the token itself is invalid (expired,
+ * revoked), not merely short of a policy. */
+static int says_invalid_token(const struct call *c)
+{
+	char says[200];
+
+	vault_says(c->doc, says, sizeof(says));
+	return strstr(says, "invalid token") != NULL;
+}
+
 void ss_vault_logout(struct ss_vault *v)
 {
 	struct call c;
@@ -602,9 +614,11 @@ void ss_vault_logout(struct ss_vault *v)
 	/* After a signal the revocation must still go out. */
 	ss_http_clear_interrupt();
 	rc = vcall(v, "POST", "auth/token/revoke-self", "vault token revoke", NULL, 0, &c);
-	/* A 403 on a repeated attempt: the first one revoked it. */
+	/* A 403 on a repeated attempt, or one saying "invalid token": an
+	 * earlier attempt revoked it (its answer was lost; the transport
+	 * may have re-sent the request on a new connection by itself). */
 	if (rc == SS_OK && (c.status == 204 || c.status == 200 ||
-			    (c.status == 403 && c.attempts > 1)))
+			    (c.status == 403 && (c.attempts > 1 || says_invalid_token(&c)))))
 		ss_debug("vault: login token revoked");
 	else if (rc == SS_OK)
 		ss_warn("vault: could not revoke the login token (auth/token/revoke-self: HTTP "
@@ -678,14 +692,36 @@ static enum ss_rc version_from_answer(const struct call *c, const char *mount, i
 	const char *ver = ss_json_get_string(ss_json_get_object(data, "options"), "version");
 
 	if (c->rc == SS_OK && c->status == 200 && type != NULL) {
+		const cJSON *vi = cJSON_GetObjectItemCaseSensitive(
+		    ss_json_get_object(data, "options"), "version");
+
 		if (strcmp(type, "kv") != 0 && strcmp(type, "generic") != 0) {
 			if (ss_buf_addf(err, "vault: mount '%s' is a '%s' secrets engine, not KV\n",
 					mount, type) != SS_OK)
 				return SS_ERR_NOMEM;
 			return SS_ERR_INVALID;
 		}
+		/* Vault sends the version as a string, "1" or "2" (none: v1). */
+		if ((vi != NULL && !cJSON_IsNull(vi) && ver == NULL) ||
+		    (ver != NULL && strcmp(ver, "1") != 0 && strcmp(ver, "2") != 0)) {
+			if (ss_buf_addf(err,
+					"vault: GET sys/internal/ui/mounts/%s: the answer has an "
+					"unexpected options.version (not \"1\" or \"2\"); set "
+					"kv_version in the source\n",
+					mount) != SS_OK)
+				return SS_ERR_NOMEM;
+			return SS_ERR_PARSE;
+		}
 		*version = ver != NULL && strcmp(ver, "2") == 0 ? 2 : 1;
 		return SS_OK;
+	}
+	if (c->rc == SS_OK && c->status == 200) {
+		if (ss_buf_addf(err, "vault: GET sys/internal/ui/mounts/%s: %s\n", mount,
+				c->doc == NULL ? "the answer is not JSON (malformed or cut short)"
+				: data == NULL ? "the answer has no data object"
+					       : "the answer has no data.type string") != SS_OK)
+			return SS_ERR_NOMEM;
+		return SS_ERR_PARSE;
 	}
 	if (c->rc == SS_OK && (c->status == 403 || c->status == 404 || c->status == 400)) {
 		if (ss_buf_addf(err,
@@ -769,6 +805,7 @@ struct ss_vault_tree {
 	int outstanding;
 	enum ss_rc rc;
 	int saw_403;
+	long skipped; /* unsafe keys left out: the tree may be partial */
 	struct ss_buf err;
 };
 
@@ -1007,10 +1044,24 @@ static void handle_list(struct ss_vault_tree *op, struct item *it, const struct 
 	enum ss_rc rc = SS_OK;
 
 	ss_buf_init(&child, 0);
-	if (keys == NULL) {
+	if (keys == NULL || cJSON_GetArraySize(keys) == 0) {
+		const cJSON *data = ss_json_get_object(c->doc, "data");
+		const char *why = "the answer has no data.keys list";
+
+		if (c->doc == NULL)
+			why = "the answer is not JSON (malformed or cut short)";
+		else if (data != NULL && cJSON_GetObjectItemCaseSensitive(data, "keys") != NULL &&
+			 keys == NULL)
+			why = "the answer's data.keys is not a list";
+		else if (keys != NULL)
+			/* Vault answers 404 for an empty folder: an empty
+			 * list is a broken answer, and taken as "nothing
+			 * here" it would let delete_orphans delete. */
+			why = "the answer's data.keys is an empty list (Vault answers an empty "
+			      "folder with 404)";
 		op_fail(op, SS_ERR_PARSE);
-		if (ss_buf_addf(&op->err, "vault: LIST %s/%s: the answer has no data.keys list\n",
-				op->mount, it->path) != SS_OK)
+		if (ss_buf_addf(&op->err, "vault: LIST %s/%s: %s\n", op->mount, it->path, why) !=
+		    SS_OK)
 			op_fail(op, SS_ERR_NOMEM);
 		return;
 	}
@@ -1030,6 +1081,7 @@ static void handle_list(struct ss_vault_tree *op, struct item *it, const struct 
 				shown = NULL;
 			ss_warn("vault: LIST %s/%s returned an unsafe key %s; skipped", op->mount,
 				it->path, shown ? shown : "(not a string)");
+			op->skipped++;
 			free(shown);
 			continue;
 		}
@@ -1086,9 +1138,27 @@ static enum ss_rc bad_answer(struct ss_buf *err, int version, const char *mount,
 	if (rc == SS_OK)
 		rc = ss_buf_addf(err, "vault: GET %s: %s\n", p.data,
 				 doc == NULL ? "the answer is not JSON"
-					     : "the secret's data is not a JSON object");
+				 : value == NULL || cJSON_IsNull(value)
+				     ? (version == 2 ? "the answer has no data.data object"
+						     : "the answer has no data object")
+				     : "the secret's data is not a JSON object");
 	ss_buf_free(&p);
 	return rc == SS_OK ? SS_ERR_PARSE : rc;
+}
+
+/* A KV v2 answer without data whose metadata says the version was
+ * deleted or destroyed. Anything else without data is a broken answer:
+ * skipping it would leave the secret out (and delete_orphans would
+ * delete it in AWS). */
+static int marked_deleted(int version, const cJSON *data)
+{
+	const cJSON *meta = ss_json_get_object(data, "metadata");
+	const char *when = ss_json_get_string(meta, "deletion_time");
+
+	if (version != 2 || meta == NULL)
+		return 0;
+	return (when != NULL && *when != '\0') ||
+	       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(meta, "destroyed"));
 }
 
 static void handle_read(struct ss_vault_tree *op, struct item *it, struct call *c)
@@ -1099,7 +1169,8 @@ static void handle_read(struct ss_vault_tree *op, struct item *it, struct call *
 
 	if (op->version == 2)
 		value = data ? cJSON_GetObjectItemCaseSensitive(data, "data") : NULL;
-	if (c->doc != NULL && (value == NULL || cJSON_IsNull(value))) {
+	if (c->doc != NULL && (value == NULL || cJSON_IsNull(value)) &&
+	    marked_deleted(op->version, data)) {
 		ss_warn("vault: %s/%s has no current data (deleted or destroyed); skipped",
 			op->mount, it->path);
 		return;
@@ -1416,6 +1487,11 @@ void ss_vault_tree_counts(const struct ss_vault_tree *op, long *lists, long *rea
 	*reads = op->reads;
 }
 
+long ss_vault_tree_skipped(const struct ss_vault_tree *op)
+{
+	return op != NULL ? op->skipped : 0;
+}
+
 enum ss_rc ss_vault_tree_finish(struct ss_vault_tree *op, cJSON **out, struct ss_buf *err)
 {
 	enum ss_rc rc;
@@ -1625,96 +1701,157 @@ enum ss_rc ss_vault_read(struct ss_vault *v, const char *mount, const char *path
 	return rc;
 }
 
-enum ss_rc ss_vault_write(struct ss_vault *v, const char *mount, const char *path,
-			  const cJSON *data, struct ss_buf *err)
+/* A queued write or delete. */
+struct ss_vault_op {
+	struct call c;
+	int is_delete;
+	int version;
+	int submitted;
+	enum ss_rc start_rc; /* a failure before anything was sent */
+	char *mount;
+	char *path;
+	char *api;           /* the API path, for messages */
+};
+
+static struct ss_vault_op *op_new(struct ss_vault *v, const char *mount, const char *path,
+				  int is_delete, struct ss_buf *err)
 {
+	struct ss_vault_op *op = calloc(1, sizeof(*op));
 	struct ss_buf p;
+
+	if (op == NULL)
+		return NULL;
+	ss_buf_init(&p, 0);
+	op->is_delete = is_delete;
+	op->mount = ss_strdup(mount);
+	op->path = ss_strdup(path);
+	op->start_rc = op->mount && op->path ? SS_OK : SS_ERR_NOMEM;
+	if (op->start_rc == SS_OK)
+		op->start_rc = ss_vault_kv_version(v, mount, &op->version, err);
+	/* KV v2 deletes go to the metadata path: every version goes. */
+	if (op->start_rc == SS_OK)
+		op->start_rc = api_path(op->version, mount,
+					is_delete && op->version == 2 ? ITEM_LIST : ITEM_READ, path,
+					&p);
+	if (op->start_rc == SS_OK && ss_buf_take(&p, &op->api) != SS_OK)
+		op->start_rc = SS_ERR_NOMEM;
+	ss_buf_free(&p);
+	return op;
+}
+
+enum ss_rc ss_vault_write_start(struct ss_vault *v, const char *mount, const char *path,
+				const cJSON *data, struct ss_vault_op **opp, struct ss_buf *err)
+{
+	struct ss_vault_op *op;
 	cJSON *wrap = NULL;
 	char *text = NULL;
-	struct call c;
-	int version;
 	enum ss_rc rc;
 
-	memset(&c, 0, sizeof(c));
-	ss_buf_init(&p, 0);
-	rc = ss_vault_kv_version(v, mount, &version, err);
-	if (rc == SS_OK)
-		rc = api_path(version, mount, ITEM_READ, path, &p);
-	if (rc != SS_OK)
-		goto out;
-	if (version == 2) {
+	*opp = op = op_new(v, mount, path, 0, err);
+	if (op == NULL)
+		return SS_ERR_NOMEM;
+	if (op->start_rc != SS_OK)
+		return SS_OK; /* reported by finish */
+	if (op->version == 2) {
 		wrap = cJSON_CreateObject();
-		if (wrap == NULL) {
-			rc = SS_ERR_NOMEM;
-			goto out;
-		}
 		/* A reference: cJSON_Delete(wrap) leaves data alone. */
-		if (!cJSON_AddItemReferenceToObject(wrap, "data", (cJSON *)(uintptr_t)data)) {
-			rc = SS_ERR_NOMEM;
-			goto out;
-		}
-		rc = ss_json_print(wrap, &text);
+		rc = wrap != NULL &&
+			     cJSON_AddItemReferenceToObject(wrap, "data", (cJSON *)(uintptr_t)data)
+			     ? ss_json_print(wrap, &text)
+			     : SS_ERR_NOMEM;
 	} else {
 		rc = ss_json_print(data, &text);
 	}
 	if (rc == SS_OK)
-		rc = vcall(v, "POST", p.data, "vault write", text, 1, &c);
-	if (rc == SS_OK && (c.status == 200 || c.status == 204))
-		goto out;
-	if (rc == SS_ERR_NOMEM || rc == SS_ERR_INTERNAL || (rc != SS_OK && c.rc == SS_OK))
-		goto out;
-	if (c.rc == SS_OK && c.status == 403) {
-		rc = SS_ERR_AUTH;
-		if (ss_buf_addf(err,
-				"vault: write %s: 403 permission denied (policy needs \"create\" and "
-				"\"update\" on %s)\n",
-				p.data, p.data) != SS_OK)
-			rc = SS_ERR_NOMEM;
-	} else {
-		rc = read_error(err, version, mount, ITEM_READ, path, &c);
-	}
-out:
+		rc = submit_call(v, "POST", op->api, "vault write", text, 1, &op->c);
+	if (rc == SS_OK)
+		op->submitted = 1;
+	else
+		op->start_rc = rc;
 	cJSON_Delete(wrap);
 	ss_free_secret(text);
-	call_free(&c);
-	ss_buf_free(&p);
+	return SS_OK;
+}
+
+enum ss_rc ss_vault_delete_start(struct ss_vault *v, const char *mount, const char *path,
+				 struct ss_vault_op **opp, struct ss_buf *err)
+{
+	struct ss_vault_op *op;
+	enum ss_rc rc;
+
+	*opp = op = op_new(v, mount, path, 1, err);
+	if (op == NULL)
+		return SS_ERR_NOMEM;
+	if (op->start_rc != SS_OK)
+		return SS_OK;
+	rc = submit_call(v, "DELETE", op->api, "vault delete", NULL, 0, &op->c);
+	if (rc == SS_OK)
+		op->submitted = 1;
+	else
+		op->start_rc = rc;
+	return SS_OK;
+}
+
+enum ss_rc ss_vault_op_finish(struct ss_vault_op *op, struct ss_buf *err)
+{
+	const struct call *c;
+	enum ss_rc rc;
+
+	if (op == NULL)
+		return SS_ERR_INTERNAL;
+	c = &op->c;
+	rc = op->start_rc;
+	if (rc != SS_OK || !op->submitted) {
+		if (rc == SS_OK)
+			rc = SS_ERR_INTERNAL;
+		goto out;
+	}
+	if (c->rc == SS_OK && (c->status == 200 || c->status == 204 ||
+			       (op->is_delete && c->status == 404))) {
+		rc = SS_OK;
+	} else if (c->rc == SS_OK && c->status == 403) {
+		rc = SS_ERR_AUTH;
+		if (ss_buf_addf(err, "vault: %s %s: 403 permission denied (policy needs %s on %s)\n",
+				op->is_delete ? "DELETE" : "write", op->api,
+				op->is_delete ? "\"delete\"" : "\"create\" and \"update\"",
+				op->api) != SS_OK)
+			rc = SS_ERR_NOMEM;
+	} else {
+		rc = read_error(err, op->version, op->mount, ITEM_READ, op->path, c);
+	}
+out:
+	call_free(&op->c);
+	free(op->mount);
+	free(op->path);
+	free(op->api);
+	free(op);
 	return rc;
+}
+
+enum ss_rc ss_vault_write(struct ss_vault *v, const char *mount, const char *path,
+			  const cJSON *data, struct ss_buf *err)
+{
+	struct ss_vault_op *op = NULL;
+	enum ss_rc rc = ss_vault_write_start(v, mount, path, data, &op, err);
+
+	if (rc != SS_OK)
+		return rc;
+	if (op->submitted && ss_http_run(v->h) != SS_OK)
+		op->start_rc = SS_ERR_INTERNAL;
+	return ss_vault_op_finish(op, err);
 }
 
 enum ss_rc ss_vault_delete(struct ss_vault *v, const char *mount, const char *path,
 			   struct ss_buf *err)
 {
-	struct ss_buf p;
-	struct call c;
-	int version;
-	enum ss_rc rc;
+	struct ss_vault_op *op = NULL;
+	enum ss_rc rc = ss_vault_delete_start(v, mount, path, &op, err);
 
-	memset(&c, 0, sizeof(c));
-	ss_buf_init(&p, 0);
-	rc = ss_vault_kv_version(v, mount, &version, err);
-	/* KV v2: the metadata path removes every version; v1: the path. */
-	if (rc == SS_OK)
-		rc = api_path(version, mount, version == 2 ? ITEM_LIST : ITEM_READ, path, &p);
-	if (rc == SS_OK)
-		rc = vcall(v, "DELETE", p.data, "vault delete", NULL, 0, &c);
-	if (rc == SS_OK && (c.status == 200 || c.status == 204 || c.status == 404))
-		goto out;
-	if (rc == SS_ERR_NOMEM || rc == SS_ERR_INTERNAL || (rc != SS_OK && c.rc == SS_OK))
-		goto out;
-	if (c.rc == SS_OK && c.status == 403) {
-		rc = SS_ERR_AUTH;
-		if (ss_buf_addf(err,
-				"vault: DELETE %s: 403 permission denied (policy needs \"delete\" on "
-				"%s)\n",
-				p.data, p.data) != SS_OK)
-			rc = SS_ERR_NOMEM;
-	} else {
-		rc = read_error(err, version, mount, ITEM_READ, path, &c);
-	}
-out:
-	call_free(&c);
-	ss_buf_free(&p);
-	return rc;
+	if (rc != SS_OK)
+		return rc;
+	if (op->submitted && ss_http_run(v->h) != SS_OK)
+		op->start_rc = SS_ERR_INTERNAL;
+	return ss_vault_op_finish(op, err);
 }
 
 int ss_vault_key_ok(const char *key, size_t len)

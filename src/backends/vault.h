@@ -95,6 +95,10 @@ enum ss_rc ss_vault_tree_finish(struct ss_vault_tree *op, cJSON **out,
 				struct ss_buf *err) SS_MUST_CHECK;
 /* Counters of a finished or running op. */
 void ss_vault_tree_counts(const struct ss_vault_tree *op, long *lists, long *reads);
+/* How many keys the walk left out as unsafe (named in warnings): a tree
+ * with skipped keys may be missing secrets, so it must not drive
+ * deletes. Call before ss_vault_tree_finish; NULL gives 0. */
+long ss_vault_tree_skipped(const struct ss_vault_tree *op);
 
 /* Read one secret (the data of its latest version). SS_ERR_NOTFOUND
  * when it does not exist or its latest version is deleted. Runs the
@@ -129,6 +133,18 @@ enum ss_rc ss_vault_write(struct ss_vault *v, const char *mount, const char *pat
  * the loop. */
 enum ss_rc ss_vault_delete(struct ss_vault *v, const char *mount, const char *path,
 			   struct ss_buf *err) SS_MUST_CHECK;
+
+/* The same two, queued: *op is set (free it with ss_vault_op_finish
+ * after ss_http_run) unless allocation fails. The mount's KV version is
+ * looked up first when it is not cached (that runs the loop). finish
+ * reports the outcome as the synchronous calls do. */
+struct ss_vault_op;
+enum ss_rc ss_vault_write_start(struct ss_vault *v, const char *mount, const char *path,
+				const cJSON *data, struct ss_vault_op **op,
+				struct ss_buf *err) SS_MUST_CHECK;
+enum ss_rc ss_vault_delete_start(struct ss_vault *v, const char *mount, const char *path,
+				 struct ss_vault_op **op, struct ss_buf *err) SS_MUST_CHECK;
+enum ss_rc ss_vault_op_finish(struct ss_vault_op *op, struct ss_buf *err) SS_MUST_CHECK;
 
 /* Check that the token works (auth/token/lookup-self). */
 enum ss_rc ss_vault_lookup_self(struct ss_vault *v, struct ss_buf *err) SS_MUST_CHECK;

@@ -459,9 +459,36 @@ static char *s3_key(const struct ss_config *cfg, const char *target)
 }
 
 /* Write (or with --sync-only read) one target's bundle. */
+/* Vault merge store writes go out this many at a time. */
+#define STORE_WINDOW 64
+
+/* Run the queued store ops and finish them all; the first failure's
+ * code is returned, every failure's lines are in err. */
+static enum ss_rc flush_ops(struct run *r, struct ss_vault_op **ops, size_t *n,
+			    struct ss_buf *err)
+{
+	enum ss_rc rc = SS_OK, one;
+	size_t i;
+
+	if (*n == 0)
+		return SS_OK;
+	if (ss_http_run(r->h) != SS_OK)
+		rc = SS_ERR_INTERNAL;
+	for (i = 0; i < *n; i++) {
+		one = ss_vault_op_finish(ops[i], err);
+		if (rc == SS_OK)
+			rc = one;
+		ops[i] = NULL;
+	}
+	*n = 0;
+	return rc;
+}
+
 static void store_bundle(struct run *r, struct target_state *ts)
 {
 	const struct ss_config *cfg = r->cfg;
+	struct ss_vault_op *ops[STORE_WINDOW];
+	size_t nops = 0;
 	struct ss_buf err;
 	cJSON *old = NULL;
 	enum ss_rc rc = SS_OK;
@@ -540,8 +567,11 @@ static void store_bundle(struct run *r, struct target_state *ts)
 				ss_info("merge store: vault %s/%s would be written", cfg->store.mount,
 					path.data);
 			else if (rc == SS_OK)
-				rc = ss_vault_write(r->vault, cfg->store.mount, path.data, item, &err);
+				rc = ss_vault_write_start(r->vault, cfg->store.mount, path.data, item,
+							  &ops[nops++], &err);
 			ss_buf_free(&path);
+			if (rc == SS_OK && nops == STORE_WINDOW)
+				rc = flush_ops(r, ops, &nops, &err);
 			if (rc != SS_OK)
 				break;
 		}
@@ -558,7 +588,17 @@ static void store_bundle(struct run *r, struct target_state *ts)
 				ss_info("merge store: vault %s/%s would be deleted", cfg->store.mount,
 					item->string);
 			else
-				rc = ss_vault_delete(r->vault, cfg->store.mount, item->string, &err);
+				rc = ss_vault_delete_start(r->vault, cfg->store.mount, item->string,
+							   &ops[nops++], &err);
+			if (rc == SS_OK && nops == STORE_WINDOW)
+				rc = flush_ops(r, ops, &nops, &err);
+		}
+		/* Even after a failure: every queued op is finished and freed. */
+		{
+			enum ss_rc frc = flush_ops(r, ops, &nops, &err);
+
+			if (rc == SS_OK)
+				rc = frc;
 		}
 		ss_buf_free(&folder);
 		if (rc != SS_OK)
