@@ -1443,6 +1443,17 @@ static void run_execute(struct run *r)
 	if (!r->cli->sync_only) {
 		read_sources(r);
 		merge_targets(r);
+		/* Merged: the sources, and the bundles of targets that were
+		 * only imported, are not needed any more. */
+		for (i = 0; i < r->cfg->nsources; i++) {
+			ss_json_delete_secret(r->sources[i]);
+			r->sources[i] = NULL;
+		}
+		for (i = 0; i < r->cfg->ntargets; i++)
+			if (!r->ts[i].want) {
+				ss_json_delete_secret(r->ts[i].bundle);
+				r->ts[i].bundle = NULL;
+			}
 	} else {
 		for (i = 0; i < r->cfg->ntargets; i++)
 			if (r->ts[i].want)
