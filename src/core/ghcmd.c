@@ -115,9 +115,12 @@ static int cmd_ok(const char *cmd)
 	return 1;
 }
 
+/* Property names take the command-name alphabet: the runner trims the
+ * property list with .NET's String.Trim, so a name starting with other
+ * white space (a tab, U+00A0, ...) would come out renamed. */
 static int prop_name_ok(const char *name)
 {
-	return name != NULL && *name != '\0' && strpbrk(name, "=,: \r\n") == NULL;
+	return cmd_ok(name);
 }
 
 enum ss_rc ss_ghcmd_format(struct ss_buf *out, const char *cmd, const char *const *props,
@@ -197,6 +200,12 @@ int ss_ghfile_name_ok(const char *name)
 	if (name == NULL || (len = strlen(name)) == 0)
 		return 0;
 	if (strpbrk(name, "=\r\n") != NULL || strstr(name, "<<") != NULL)
+		return 0;
+	/* The runner reads the file with a byte order mark sniffer: a
+	 * record at the start of the file that began with one would lose
+	 * it from its name (UTF-8) or turn the file into UTF-16 text. */
+	if (strncmp(name, "\xef\xbb\xbf", 3) == 0 || strncmp(name, "\xff\xfe", 2) == 0 ||
+	    strncmp(name, "\xfe\xff", 2) == 0)
 		return 0;
 	return name[len - 1] != '<';
 }

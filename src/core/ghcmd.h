@@ -31,10 +31,10 @@ enum ss_rc ss_ghcmd_escape_prop(struct ss_buf *out, const char *s) SS_MUST_CHECK
 /* Append one full command line (with trailing '\n'):
  * "::" cmd [" " props] "::" escaped(message). props is a NULL-terminated
  * array of name, value pairs (values escaped), or NULL; a pair whose
- * value is NULL is left out. cmd must be non-empty [A-Za-z0-9_-] and a
- * property name non-empty without '=', ',', ':', ' ', '\r' or '\n'
- * (else SS_ERR_INVALID). A NULL message is "". On failure out is left
- * as it was. */
+ * value is NULL is left out. cmd and every property name must be
+ * non-empty [A-Za-z0-9_-] (else SS_ERR_INVALID). A NULL message is "".
+ * On failure out is left as it was. The runner trims white space at the
+ * end of the last property value (no escape keeps it). */
 enum ss_rc ss_ghcmd_format(struct ss_buf *out, const char *cmd,
 			   const char *const *props, const char *message) SS_MUST_CHECK;
 
@@ -44,8 +44,10 @@ enum ss_rc ss_ghfile_delimiter(char *delim, size_t size, const char *name,
 			       const char *value, size_t value_len) SS_MUST_CHECK;
 
 /* Nonzero if name can be written as a file command: not empty, no '=',
- * '\n', '\r' or "<<", and not ending in '<' (the runner would read
- * "a<<<DELIM" as name "a" with delimiter "<DELIM"). */
+ * '\n', '\r' or "<<", not ending in '<' (the runner would read
+ * "a<<<DELIM" as name "a" with delimiter "<DELIM"), and not starting
+ * with a byte order mark (EF BB BF, FF FE, FE FF), which the runner
+ * would take for the file's encoding. */
 int ss_ghfile_name_ok(const char *name);
 
 /* Append the heredoc form of NAME=VALUE to out. A name that

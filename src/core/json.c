@@ -29,13 +29,48 @@ static int is_integral(double d)
 
 /* ---- the pre-scan ----------------------------------------------------- */
 
+/* The length of the well-formed UTF-8 sequence at p (n bytes left), or
+ * 0: no overlong forms, no surrogates, nothing past U+10FFFF. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+	unsigned long cp;
+	size_t len, i;
+
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		len = 2;
+		cp = p[0] & 0x1f;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		len = 3;
+		cp = p[0] & 0x0f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		len = 4;
+		cp = p[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
 /* One pass over the text before cJSON sees it, without recursion: the
  * nesting depth (cJSON's own limit, 1000, would recurse deeper than a
  * small thread stack allows), NUL bytes and \u0000 escapes, which
- * cJSON would silently cut a string at. */
+ * cJSON would silently cut a string at, and bytes that are not UTF-8
+ * (RFC 8259 8.1), which cJSON passes through: Secrets Manager, GitHub
+ * and every JSON reader downstream would refuse them, so such text is
+ * refused here, where the error can name its source. */
 static enum ss_rc prescan(const char *buf, size_t len)
 {
-	size_t i;
+	size_t i, k;
 	int depth = 0, in_string = 0;
 
 	for (i = 0; i < len; i++) {
@@ -43,6 +78,13 @@ static enum ss_rc prescan(const char *buf, size_t len)
 
 		if (c == '\0')
 			return SS_ERR_PARSE;
+		if ((unsigned char)c >= 0x80) {
+			k = utf8_len((const unsigned char *)buf + i, len - i);
+			if (k == 0)
+				return SS_ERR_PARSE;
+			i += k - 1;
+			continue;
+		}
 		if (in_string) {
 			if (c == '"') {
 				in_string = 0;
@@ -66,6 +108,34 @@ static enum ss_rc prescan(const char *buf, size_t len)
 		}
 	}
 	return SS_OK;
+}
+
+#define DEPTH_TEXT_(n) #n
+#define DEPTH_TEXT(n)  DEPTH_TEXT_(n)
+
+const char *ss_json_parse_reason(const char *buf, size_t len)
+{
+	size_t i, k;
+
+	if (buf == NULL || len == 0)
+		return "it is empty";
+	switch (prescan(buf, len)) {
+	case SS_OK: return "it is not one well-formed JSON value (malformed or cut short)";
+	case SS_ERR_TOOBIG:
+		return "it nests arrays and objects deeper than " DEPTH_TEXT(SS_JSON_MAX_DEPTH) " levels";
+	default: break;
+	}
+	for (i = 0; i < len; i++) {
+		if (buf[i] == '\0')
+			return "it holds a NUL byte";
+		if ((unsigned char)buf[i] >= 0x80) {
+			k = utf8_len((const unsigned char *)buf + i, len - i);
+			if (k == 0)
+				return "it holds bytes that are not UTF-8";
+			i += k - 1;
+		}
+	}
+	return "it holds the escape \\u0000";
 }
 
 /* ---- number literals -------------------------------------------------- */

@@ -15,8 +15,10 @@
  *     significant digits). cJSON_IsNumber() is false for such a node.
  *
  * The parser accepts RFC 8259 JSON only: numbers like "01", "1." or "+1",
- * text after the value, NUL bytes and the escape \u0000 (a C string
- * cannot hold it) are refused.
+ * text after the value, NUL bytes, the escape \u0000 (a C string
+ * cannot hold it) and bytes that are not well-formed UTF-8 (overlong
+ * forms, surrogates, past U+10FFFF; escaped lone surrogates too, which
+ * cJSON refuses) are refused, so every string in a tree is UTF-8.
  *
  * Trees may hold secrets: free them with ss_json_delete_secret, which
  * zeroes every string and number before freeing.
@@ -46,6 +48,14 @@
  * SS_ERR_TOOBIG when nested deeper than SS_JSON_MAX_DEPTH, SS_ERR_NOMEM.
  * On failure *out is NULL. */
 enum ss_rc ss_json_parse(const char *buf, size_t len, cJSON **out) SS_MUST_CHECK;
+
+/* Why ss_json_parse refuses (or would refuse) len bytes at buf, as a
+ * static phrase for an error message: "it nests arrays and objects
+ * deeper than 128 levels", "it holds bytes that are not UTF-8", "it
+ * holds a NUL byte", "it holds the escape \u0000", "it is empty", or
+ * "it is not one well-formed JSON value (malformed or cut short)". Never
+ * quotes the text (it may hold secrets). */
+const char *ss_json_parse_reason(const char *buf, size_t len);
 
 /* Nonzero when a and b hold the same JSON value: object members are
  * compared by key whatever their order (with a repeated key, its last

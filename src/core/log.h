@@ -1,11 +1,16 @@
 /* log.h - the logger; it writes only through the mask registry.
  *
  * Messages go to stderr (or the stream set by ss_log_set_stream) as
- * "secretsync: LEVEL: message\n". In GitHub mode, warnings and errors are
- * written as "::warning::" / "::error::" workflow commands instead, with
- * the message escaped. Every message is redacted by ss_mask_global()
- * before it is written: a secret that reaches a log call is printed as
- * "***".
+ * "secretsync: LEVEL: message\n"; the further lines of a multi-line
+ * message follow as they are, except that none can start a workflow
+ * command (a leading "::", after white space, shows as "\x3a:") and '\r'
+ * and other control characters but tab show as \r, \xNN. In GitHub mode,
+ * warnings and errors are written as "::warning::" / "::error::" workflow
+ * commands instead, with the message escaped. Every message is redacted
+ * by ss_mask_global() before it is written: a secret that reaches a log
+ * call is printed as "***". The runner also takes the legacy "##[cmd]"
+ * form anywhere in a line: the plain lines and everything ss_print
+ * writes show "##[" as "##\u005b" (the same text in a JSON string).
  */
 #ifndef SS_LOG_H
 #define SS_LOG_H
@@ -42,7 +47,8 @@ void ss_log(enum ss_log_level level, const char *fmt, ...)
 #define ss_error(...) ss_log(SS_LOG_ERROR, __VA_ARGS__)
 
 /* Write already formatted text through the mask to a stream (used for
- * the plan, reports and anything else that prints). */
+ * the plan, reports and anything else that prints), with "##[" as
+ * "##\u005b". */
 void ss_print(FILE *stream, const char *text);
 
 #endif

@@ -9,6 +9,104 @@
 #include "mask.h"
 #include "banned.h"
 
+/* Names, key paths and errors come from secrets, servers and configs:
+ * any bytes. The renderers keep their output valid UTF-8 (a JSON text
+ * must be, and GitHub refuses a comment body that is not) and keep
+ * characters that change how a line reads out of the text and Markdown:
+ * C0 and C1 controls and the bidirectional controls (which can make a
+ * plan line display as something else). */
+
+/* The length of the valid UTF-8 character at p (at most n bytes) with
+ * its code point in *cp, or 0 for an invalid byte. */
+static size_t utf8_char(const unsigned char *p, size_t n, unsigned long *cp)
+{
+	unsigned long c;
+	size_t len, i;
+
+	if (n == 0)
+		return 0;
+	if (p[0] < 0x80) {
+		*cp = p[0];
+		return 1;
+	}
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		len = 2;
+		c = p[0] & 0x1f;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		len = 3;
+		c = p[0] & 0x0f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		len = 4;
+		c = p[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (p[i] & 0x3f);
+	}
+	if ((len == 3 && c < 0x800) || (len == 4 && (c < 0x10000 || c > 0x10ffff)) ||
+	    (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return len;
+}
+
+/* C1 controls, the line and paragraph separators and the bidirectional
+ * marks, embeddings, overrides and isolates. */
+static int unsafe_char(unsigned long cp)
+{
+	return (cp >= 0x80 && cp < 0xa0) || cp == 0x200e || cp == 0x200f || cp == 0x2028 ||
+	       cp == 0x2029 || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/* s, or a malloc'd copy of s with each invalid UTF-8 byte replaced by
+ * U+FFFD in *tmp (NULL when s is valid). NULL on allocation failure. */
+static const char *valid_utf8(const char *s, char **tmp)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), i, k;
+	unsigned long cp;
+	struct ss_buf b;
+
+	*tmp = NULL;
+	for (i = 0; i < n; i += k) {
+		if ((k = utf8_char(p + i, n - i, &cp)) == 0)
+			break;
+	}
+	if (i == n)
+		return s;
+	ss_buf_init(&b, 0);
+	for (i = 0; i < n; i += k) {
+		k = utf8_char(p + i, n - i, &cp);
+		if ((k == 0 && ss_buf_adds(&b, "\xef\xbf\xbd") != SS_OK) ||
+		    (k > 0 && ss_buf_add(&b, p + i, k) != SS_OK))
+			break;
+		if (k == 0)
+			k = 1;
+	}
+	if (i < n || ss_buf_take(&b, tmp) != SS_OK) {
+		ss_buf_free(&b);
+		return NULL;
+	}
+	ss_buf_free(&b);
+	return *tmp;
+}
+
+/* cJSON_AddStringToObject with s made valid UTF-8. */
+static cJSON *add_string(cJSON *obj, const char *key, const char *s)
+{
+	char *tmp;
+	const char *v = valid_utf8(s, &tmp);
+	cJSON *r = v ? cJSON_AddStringToObject(obj, key, v) : NULL;
+
+	free(tmp);
+	return r;
+}
+
 struct ss_report *ss_report_new(const char *command, int dry_run)
 {
 	struct ss_report *r = calloc(1, sizeof(*r));
@@ -79,13 +177,40 @@ enum ss_rc ss_report_fail(struct ss_report_target *t, enum ss_target_status stat
 			  const char *error)
 {
 	/* Remote error text may echo a value: store it masked, since the
-	 * report goes to outputs, summaries and comments. */
-	char *e = ss_mask_redact_str(ss_mask_global(), error ? error : "failed");
+	 * report goes to outputs, summaries and comments. It may also hold
+	 * control characters and bytes that are not UTF-8, which every
+	 * renderer (and a workflow command) would have to handle: stored as
+	 * one clean line. */
+	char *e = ss_mask_redact_str(ss_mask_global(), error ? error : "failed"), *clean = NULL;
+	const unsigned char *p = (const unsigned char *)e;
+	struct ss_buf b;
+	unsigned long cp;
+	size_t n, i, k;
+	enum ss_rc rc = SS_OK;
 
 	if (e == NULL)
 		return SS_ERR_NOMEM;
+	n = strlen(e);
+	ss_buf_init(&b, 0);
+	for (i = 0; rc == SS_OK && i < n; i += k) {
+		k = utf8_char(p + i, n - i, &cp);
+		if (k == 0) {
+			rc = ss_buf_adds(&b, "\xef\xbf\xbd");
+			k = 1;
+		} else if (cp < 0x20 || cp == 0x7f || unsafe_char(cp)) {
+			rc = ss_buf_addc(&b, ' ');
+		} else {
+			rc = ss_buf_add(&b, p + i, k);
+		}
+	}
+	if (rc == SS_OK)
+		rc = ss_buf_take(&b, &clean);
+	ss_buf_free(&b);
+	free(e);
+	if (rc != SS_OK)
+		return rc;
 	free(t->error);
-	t->error = e;
+	t->error = clean;
 	t->status = status;
 	return SS_OK;
 }
@@ -133,8 +258,11 @@ static cJSON *paths_array(const struct ss_diff_paths *p)
 	size_t i;
 
 	for (i = 0; a != NULL && i < p->n; i++) {
-		cJSON *s = cJSON_CreateString(p->v[i]);
+		char *tmp;
+		const char *v = valid_utf8(p->v[i], &tmp);
+		cJSON *s = v ? cJSON_CreateString(v) : NULL;
 
+		free(tmp);
 		if (s == NULL || !cJSON_AddItemToArray(a, s)) {
 			cJSON_Delete(s);
 			cJSON_Delete(a);
@@ -165,13 +293,13 @@ static cJSON *target_json(const struct ss_report_target *t)
 
 	if (o == NULL)
 		return NULL;
-	ok = cJSON_AddStringToObject(o, "name", t->name) != NULL &&
-	     (t->account_id ? cJSON_AddStringToObject(o, "account_id", t->account_id)
+	ok = add_string(o, "name", t->name) != NULL &&
+	     (t->account_id ? add_string(o, "account_id", t->account_id)
 			    : cJSON_AddNullToObject(o, "account_id")) != NULL &&
-	     (t->region ? cJSON_AddStringToObject(o, "region", t->region)
+	     (t->region ? add_string(o, "region", t->region)
 			: cJSON_AddNullToObject(o, "region")) != NULL &&
 	     cJSON_AddStringToObject(o, "status", status_name(t->status)) != NULL &&
-	     (t->error ? cJSON_AddStringToObject(o, "error", t->error)
+	     (t->error ? add_string(o, "error", t->error)
 		       : cJSON_AddNullToObject(o, "error")) != NULL &&
 	     (changes = cJSON_AddArrayToObject(o, "changes")) != NULL;
 	for (i = 0; ok && d != NULL && i < d->n; i++) {
@@ -179,8 +307,8 @@ static cJSON *target_json(const struct ss_report_target *t)
 
 		ch = cJSON_CreateObject();
 		ok = ch != NULL && cJSON_AddItemToArray(changes, ch) &&
-		     cJSON_AddStringToObject(ch, "secret", e->secret) != NULL &&
-		     cJSON_AddStringToObject(ch, "aws_name", e->aws_name) != NULL &&
+		     add_string(ch, "secret", e->secret) != NULL &&
+		     add_string(ch, "aws_name", e->aws_name) != NULL &&
 		     cJSON_AddStringToObject(ch, "action", ss_diff_action_name(e->action)) != NULL &&
 		     (keys = cJSON_AddObjectToObject(ch, "keys")) != NULL;
 		if (!ok)
@@ -214,7 +342,7 @@ enum ss_rc ss_report_json(const struct ss_report *r, struct ss_buf *out)
 
 	ss_report_counts(r, &c);
 	ok = root != NULL && cJSON_AddNumberToObject(root, "version", 1) != NULL &&
-	     cJSON_AddStringToObject(root, "command", r->command) != NULL &&
+	     add_string(root, "command", r->command) != NULL &&
 	     cJSON_AddBoolToObject(root, "dry_run", r->dry_run) != NULL &&
 	     (targets = cJSON_AddArrayToObject(root, "targets")) != NULL;
 	for (i = 0; ok && i < r->n; i++)
@@ -251,23 +379,34 @@ static enum ss_rc counts_phrase(struct ss_buf *out, size_t create, size_t update
 
 enum ss_rc ss_report_text_escape(struct ss_buf *out, const char *s)
 {
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), i = 0, k, j;
+	unsigned long cp;
 	enum ss_rc rc = SS_OK;
 
-	for (; *s != '\0' && rc == SS_OK; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '\n')
+	while (i < n && rc == SS_OK) {
+		k = utf8_char(p + i, n - i, &cp);
+		if (k == 0 || unsafe_char(cp)) {
+			/* An invalid byte, or each byte of a C1 or
+			 * bidirectional control, as \xNN. */
+			for (j = 0; j < (k ? k : 1) && rc == SS_OK; j++)
+				rc = ss_buf_addf(out, "\\x%02x", p[i + j]);
+			i += k ? k : 1;
+			continue;
+		}
+		if (cp == '\n')
 			rc = ss_buf_adds(out, "\\n");
-		else if (c == '\r')
+		else if (cp == '\r')
 			rc = ss_buf_adds(out, "\\r");
-		else if (c == '\t')
+		else if (cp == '\t')
 			rc = ss_buf_adds(out, "\\t");
-		else if (c == '\\')
+		else if (cp == '\\')
 			rc = ss_buf_adds(out, "\\\\");
-		else if (c < 0x20 || c == 0x7f)
-			rc = ss_buf_addf(out, "\\x%02x", c);
+		else if (cp < 0x20 || cp == 0x7f)
+			rc = ss_buf_addf(out, "\\x%02x", (unsigned)cp);
 		else
-			rc = ss_buf_addc(out, (char)c);
+			rc = ss_buf_add(out, p + i, k);
+		i += k;
 	}
 	return rc;
 }
@@ -282,9 +421,19 @@ enum ss_rc ss_report_text(const struct ss_report *r, int verbose, struct ss_buf 
 		const struct ss_report_target *t = &r->targets[i];
 		const struct ss_diff *d = t->diff;
 
-		rc = ss_buf_addf(out, "target %s (%s%s, %s): ", t->name,
-				 t->account_id ? "account " : "base account",
-				 t->account_id ? t->account_id : "", t->region ? t->region : "?");
+		rc = ss_buf_adds(out, "target ");
+		if (rc == SS_OK)
+			rc = ss_report_text_escape(out, t->name);
+		if (rc == SS_OK)
+			rc = ss_buf_adds(out, t->account_id ? " (account " : " (base account");
+		if (rc == SS_OK && t->account_id)
+			rc = ss_report_text_escape(out, t->account_id);
+		if (rc == SS_OK)
+			rc = ss_buf_adds(out, ", ");
+		if (rc == SS_OK)
+			rc = ss_report_text_escape(out, t->region ? t->region : "?");
+		if (rc == SS_OK)
+			rc = ss_buf_adds(out, "): ");
 		if (rc == SS_OK && t->status != SS_TARGET_OK) {
 			rc = ss_buf_addf(out, "%s: ", status_name(t->status));
 			if (rc == SS_OK)
@@ -340,16 +489,33 @@ enum ss_rc ss_report_text(const struct ss_report *r, int verbose, struct ss_buf 
 
 enum ss_rc ss_report_md_escape(struct ss_buf *out, const char *s)
 {
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), i = 0, k;
+	unsigned long cp;
 	enum ss_rc rc = SS_OK;
 
-	for (; *s != '\0' && rc == SS_OK; s++) {
-		switch (*s) {
+	while (i < n && rc == SS_OK) {
+		k = utf8_char(p + i, n - i, &cp);
+		if (k == 0) {
+			rc = ss_buf_adds(out, "\xef\xbf\xbd"); /* U+FFFD */
+			i++;
+			continue;
+		}
+		if (k > 1) {
+			if (unsafe_char(cp))
+				rc = ss_buf_addf(out, "\\\\u%04lx", cp);
+			else
+				rc = ss_buf_add(out, p + i, k);
+			i += k;
+			continue;
+		}
+		switch (cp) {
 		case '|': rc = ss_buf_adds(out, "\\|"); break;
 		case '<': rc = ss_buf_adds(out, "&lt;"); break;
 		case '>': rc = ss_buf_adds(out, "&gt;"); break;
 		case '&': rc = ss_buf_adds(out, "&amp;"); break;
 		case '\n':
-		case '\r': rc = ss_buf_addc(out, ' '); break;
+		case '\r':
 		case '\t': rc = ss_buf_addc(out, ' '); break;
 		case '`':
 		case '*':
@@ -361,15 +527,16 @@ enum ss_rc ss_report_md_escape(struct ss_buf *out, const char *s)
 		case '~':
 			rc = ss_buf_addc(out, '\\');
 			if (rc == SS_OK)
-				rc = ss_buf_addc(out, *s);
+				rc = ss_buf_addc(out, (char)cp);
 			break;
 		default:
-			if ((unsigned char)*s < 0x20 || *s == 0x7f)
-				rc = ss_buf_addf(out, "\\\\x%02x", (unsigned char)*s);
+			if (cp < 0x20 || cp == 0x7f)
+				rc = ss_buf_addf(out, "\\\\x%02lx", cp);
 			else
-				rc = ss_buf_addc(out, *s);
+				rc = ss_buf_addc(out, (char)cp);
 			break;
 		}
+		i++;
 	}
 	return rc;
 }
@@ -443,6 +610,8 @@ enum ss_rc ss_report_markdown(const struct ss_report *r, const char *title, size
 	static const char note_room[] = "\n_... and the details of 99999999 more targets were "
 					"left out to fit; the full plan is in the job log and the "
 					"plan-json output._\n";
+	static const char note_cut[] = "\n_... the table was cut to fit; the full plan is in the "
+				       "job log and the plan-json output._\n";
 
 	ss_buf_init(&head, 0);
 	ss_buf_init(&part, 0);
@@ -465,9 +634,16 @@ enum ss_rc ss_report_markdown(const struct ss_report *r, const char *title, size
 		if (rc == SS_OK)
 			rc = ss_report_md_escape(&head, t->name);
 		if (rc == SS_OK)
-			rc = ss_buf_addf(&head, " | %s | %s | %zu | %zu | %zu | %zu | %s |\n",
-					 t->account_id ? t->account_id : "(base)",
-					 t->region ? t->region : "", d ? d->counts[SS_DIFF_CREATE] : 0,
+			rc = ss_buf_adds(&head, " | ");
+		if (rc == SS_OK)
+			rc = ss_report_md_escape(&head, t->account_id ? t->account_id : "(base)");
+		if (rc == SS_OK)
+			rc = ss_buf_adds(&head, " | ");
+		if (rc == SS_OK)
+			rc = ss_report_md_escape(&head, t->region ? t->region : "");
+		if (rc == SS_OK)
+			rc = ss_buf_addf(&head, " | %zu | %zu | %zu | %zu | %s |\n",
+					 d ? d->counts[SS_DIFF_CREATE] : 0,
 					 d ? d->counts[SS_DIFF_UPDATE] : 0,
 					 d ? d->counts[SS_DIFF_DELETE] : 0,
 					 d ? d->counts[SS_DIFF_UNCHANGED] : 0, status_name(t->status));
@@ -476,15 +652,21 @@ enum ss_rc ss_report_markdown(const struct ss_report *r, const char *title, size
 		rc = ss_buf_addc(&head, '\n');
 	if (rc != SS_OK)
 		goto out;
-	/* The table itself must fit; cut it too if it does not. */
+	/* The table itself must fit; cut it too if it does not, after its
+	 * last whole line (a row cut in two would spill its cells and could
+	 * end inside a character or an escape), with a note when the note
+	 * fits too. */
 	budget = max_len ? max_len : (size_t)-1;
 	if (max_len && head.len + sizeof(note_room) > max_len) {
-		ss_buf_truncate(&head, max_len > sizeof(note_room) + 1 ? max_len - sizeof(note_room) - 1
-								     : 0);
-		rc = ss_buf_add(out, head.data, head.len);
-		if (rc == SS_OK)
-			rc = ss_buf_adds(out, "\n_... the table was cut to fit; the full plan is in "
-					      "the job log and the plan-json output._\n");
+		size_t keep = max_len > sizeof(note_cut) - 1 ? max_len - (sizeof(note_cut) - 1) : 0;
+
+		if (keep > head.len)
+			keep = head.len;
+		while (keep > 0 && head.data[keep - 1] != '\n')
+			keep--;
+		rc = ss_buf_add(out, head.data, keep);
+		if (rc == SS_OK && keep + sizeof(note_cut) - 1 <= max_len)
+			rc = ss_buf_adds(out, note_cut);
 		goto out;
 	}
 	rc = ss_buf_add(out, head.data, head.len);

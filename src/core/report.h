@@ -57,7 +57,9 @@ enum ss_rc ss_report_add_target(struct ss_report *r, const char *name, const cha
 				const char *region, struct ss_report_target **out) SS_MUST_CHECK;
 
 /* Mark t failed (or skipped) with a message (copied through the mask
- * registry, so a registered value in it is stored as "***"). */
+ * registry, so a registered value in it is stored as "***"; control,
+ * C1 and bidirectional characters are stored as spaces and bytes that
+ * are not UTF-8 as U+FFFD, so the error is one line of valid text). */
 enum ss_rc ss_report_fail(struct ss_report_target *t, enum ss_target_status status,
 			  const char *error) SS_MUST_CHECK;
 
@@ -74,7 +76,10 @@ enum ss_rc ss_report_text(const struct ss_report *r, int verbose, struct ss_buf 
 
 /* Markdown of at most max_len bytes (0 = no limit): a totals table, then
  * per target a collapsible details block with its changes. Targets whose
- * details do not fit are named in a closing note. title heads it. */
+ * details do not fit are counted in a closing note; a table that does
+ * not fit is cut after a whole line. title heads it (not escaped). The
+ * JSON report, the text and the Markdown are valid UTF-8 whatever bytes
+ * the names hold (invalid bytes become U+FFFD in JSON and Markdown). */
 enum ss_rc ss_report_markdown(const struct ss_report *r, const char *title, size_t max_len,
 			      struct ss_buf *out) SS_MUST_CHECK;
 
@@ -82,12 +87,18 @@ enum ss_rc ss_report_markdown(const struct ss_report *r, const char *title, size
  * 140 bytes, for a commit status. */
 enum ss_rc ss_report_status_line(const struct ss_report *r, struct ss_buf *out) SS_MUST_CHECK;
 
-/* Append s escaped for a Markdown table cell (|, <, >, `, *, _, [, ],
- * \, newlines and tabs as spaces, other control characters as \xNN). */
+/* Append s escaped for a Markdown table cell (|, <, >, &, `, *, _, [, ],
+ * \, #, ~ escaped; newlines and tabs as spaces, other C0 controls as
+ * \xNN, C1, line-separator and bidirectional controls as \uNNNN, each
+ * invalid UTF-8 byte as U+FFFD), so the result is valid UTF-8. */
 enum ss_rc ss_report_md_escape(struct ss_buf *out, const char *s) SS_MUST_CHECK;
 
 /* Append s for one line of plain text: newline, CR and tab as \n, \r,
- * \t, a backslash doubled, other control characters as \xNN. Names and
+ * \t, a backslash doubled, other control characters as \xNN, and each
+ * byte of an invalid UTF-8 sequence, of a C1 control (U+0080-U+009F),
+ * of U+2028/U+2029 and of a bidirectional control (U+200E, U+200F,
+ * U+202A-U+202E, U+2066-U+2069) as \xNN: the result is valid UTF-8
+ * that displays as it reads. Names and
  * key paths come from secrets' keys; escaped, none can start a line
  * (which the Actions runner could take as a workflow command) or send a
  * terminal escape sequence. */
