@@ -459,6 +459,7 @@ struct scope {
 	char *region;
 	char *role_arn;
 	char *url; /* endpoint + "/" */
+	int deleting_live;
 };
 
 static void scope_clear(struct scope *s)
@@ -481,6 +482,7 @@ static enum ss_rc scope_init(struct scope *s, const struct ss_sm_scope *in, stru
 	if (in == NULL || in->h == NULL)
 		return SS_ERR_INTERNAL;
 	s->h = in->h;
+	s->deleting_live = in->deleting_live;
 	if (in->region == NULL || *in->region == '\0') {
 		rc = ss_buf_adds(err, "secretsmanager: no region: set aws.region, the target's "
 				      "region, or AWS_REGION\n");
@@ -706,33 +708,46 @@ static enum ss_rc describe_failure(struct ss_buf *err, const struct scope *s, co
 	return rc == SS_OK ? mapped : SS_ERR_NOMEM;
 }
 
-/* The parsed body of a 2xx answer, or NULL (a parse failure). */
-static cJSON *parse_answer(const struct ss_http_resp *resp)
+#define WHY_NOT_JSON "the answer is not JSON (malformed or cut short)"
+#define WHY_NOT_OBJECT "the answer is not a JSON object"
+
+/* The parsed body of a 2xx answer, or NULL (a parse failure; *why says
+ * what is wrong). */
+static cJSON *parse_answer(const struct ss_http_resp *resp, const char **why)
 {
 	cJSON *doc = NULL;
 
+	*why = NULL;
 	if (resp->body.len == 0)
 		return cJSON_CreateObject();
-	if (ss_json_parse(resp->body.data, resp->body.len, &doc) != SS_OK)
+	if (ss_json_parse(resp->body.data, resp->body.len, &doc) != SS_OK || doc == NULL) {
+		*why = WHY_NOT_JSON;
 		return NULL;
+	}
 	if (!cJSON_IsObject(doc)) {
+		*why = WHY_NOT_OBJECT;
 		ss_json_delete_secret(doc);
 		return NULL;
 	}
 	return doc;
 }
 
+/* Append the line for a 2xx answer that cannot be used: why says what
+ * is wrong with it (a field missing or of the wrong type...). */
 static enum ss_rc describe_unparsable(struct ss_buf *err, const struct scope *s,
-				      const char *action, const char *name)
+				      const char *action, const char *name, const char *detail,
+				      const char *why)
 {
 	enum ss_rc rc = ss_buf_addf(err, "secretsmanager: %s%s", action, name ? " " : "");
 
 	if (rc == SS_OK && name != NULL)
 		rc = add_shown(err, name, 600);
+	if (rc == SS_OK && detail != NULL)
+		rc = ss_buf_addf(err, " %s", detail);
 	if (rc == SS_OK)
-		rc = ss_buf_addf(err, " (%s): the answer is not the JSON object Secrets Manager "
-				      "sends (is the endpoint %s right?)\n",
-				 s->region, s->url);
+		rc = ss_buf_addf(err, " (%s): %s; not what Secrets Manager sends (is the "
+				      "endpoint %s right?)\n",
+				 s->region, why ? why : "the answer has an unexpected shape", s->url);
 	return rc == SS_OK ? SS_ERR_PARSE : SS_ERR_NOMEM;
 }
 
@@ -807,6 +822,7 @@ struct chunk {
 	struct ss_sm_read *op;
 	struct entry *e; /* borrowed from op->todo */
 	size_t n;
+	unsigned char *answered; /* per entry: a value or an error came back */
 	char *next_token;
 	int probe;
 };
@@ -938,15 +954,26 @@ static enum ss_rc plan_reads(struct ss_sm_read *op)
 	return SS_OK;
 }
 
-static enum ss_rc take_list_page(struct ss_sm_read *op, const cJSON *doc)
+static enum ss_rc take_list_page(struct ss_sm_read *op, const cJSON *doc, const char **why)
 {
 	const cJSON *list = ss_json_get_array(doc, "SecretList"), *e;
+	const cJSON *nt = cJSON_GetObjectItemCaseSensitive(doc, "NextToken");
 	const char *next = ss_json_get_string(doc, "NextToken");
 	size_t plen = op->prefix ? strlen(op->prefix) : 0;
 	enum ss_rc rc = SS_OK;
 
-	if (list == NULL && cJSON_GetObjectItemCaseSensitive(doc, "SecretList") != NULL)
+	/* AWS always sends SecretList (empty when nothing matches): an
+	 * answer without it is broken, not "no secrets". */
+	if (list == NULL) {
+		*why = cJSON_GetObjectItemCaseSensitive(doc, "SecretList") != NULL
+			   ? "the answer's SecretList is not a list"
+			   : "the answer has no SecretList";
 		return SS_ERR_PARSE;
+	}
+	if (nt != NULL && !cJSON_IsNull(nt) && next == NULL) {
+		*why = "the answer's NextToken is not a string";
+		return SS_ERR_PARSE;
+	}
 	cJSON_ArrayForEach(e, list)
 	{
 		const char *name = ss_json_get_string(e, "Name");
@@ -954,8 +981,10 @@ static enum ss_rc take_list_page(struct ss_sm_read *op, const cJSON *doc)
 		size_t idx;
 		int added;
 
-		if (name == NULL)
+		if (name == NULL || *name == '\0') {
+			*why = "an entry of the answer's SecretList has no Name string";
 			return SS_ERR_PARSE;
+		}
 		/* AWS's name filter is a prefix match; keep it exact here. */
 		if (plen > 0 && strncmp(name, op->prefix, plen) != 0)
 			continue;
@@ -992,6 +1021,7 @@ static void on_list(struct ss_http_resp *resp, const struct ss_aws_error *e, voi
 {
 	struct ss_sm_read *op = ctx;
 	cJSON *doc = NULL;
+	const char *why = NULL;
 	char what[640];
 	enum ss_rc rc;
 
@@ -1006,10 +1036,11 @@ static void on_list(struct ss_http_resp *resp, const struct ss_aws_error *e, voi
 					       what[0] ? what : NULL, resp, e, NULL));
 		goto out;
 	}
-	doc = parse_answer(resp);
-	rc = doc ? take_list_page(op, doc) : SS_ERR_PARSE;
+	doc = parse_answer(resp, &why);
+	rc = doc ? take_list_page(op, doc, &why) : SS_ERR_PARSE;
 	if (rc == SS_ERR_PARSE)
-		rc = describe_unparsable(&op->err, &op->sc, "ListSecrets", NULL);
+		rc = describe_unparsable(&op->err, &op->sc, "ListSecrets", NULL,
+					 what[0] ? what : NULL, why);
 	if (rc != SS_OK)
 		read_fail(op, rc);
 out:
@@ -1072,33 +1103,64 @@ static struct entry *chunk_match(struct chunk *ch, const char *arn, const char *
 		struct entry *e = &ch->e[i];
 
 		if ((arn != NULL && strcmp(e->id, arn) == 0) ||
-		    (name != NULL && (strcmp(e->id, name) == 0 || strcmp(e->name, name) == 0)))
+		    (name != NULL && (strcmp(e->id, name) == 0 || strcmp(e->name, name) == 0))) {
+			ch->answered[i] = 1;
 			return e;
+		}
 	}
 	return NULL;
 }
 
-static enum ss_rc take_batch_page(struct chunk *ch, const cJSON *doc)
+/* A member that must be a string when present. */
+static int bad_string(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	return v != NULL && !cJSON_IsNull(v) && !cJSON_IsString(v);
+}
+
+static enum ss_rc take_batch_page(struct chunk *ch, const cJSON *doc, const char **why)
 {
 	struct ss_sm_read *op = ch->op;
 	const cJSON *vals = ss_json_get_array(doc, "SecretValues");
 	const cJSON *errs = ss_json_get_array(doc, "Errors");
 	const char *next = ss_json_get_string(doc, "NextToken");
 	const cJSON *v;
+	size_t i;
 	enum ss_rc rc = SS_OK;
 
+	if (vals == NULL) {
+		*why = cJSON_GetObjectItemCaseSensitive(doc, "SecretValues") != NULL
+			   ? "the answer's SecretValues is not a list"
+			   : "the answer has no SecretValues";
+		return SS_ERR_PARSE;
+	}
+	if (errs == NULL && cJSON_GetObjectItemCaseSensitive(doc, "Errors") != NULL &&
+	    !cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(doc, "Errors"))) {
+		*why = "the answer's Errors is not a list";
+		return SS_ERR_PARSE;
+	}
+	if (bad_string(doc, "NextToken")) {
+		*why = "the answer's NextToken is not a string";
+		return SS_ERR_PARSE;
+	}
 	cJSON_ArrayForEach(v, vals)
 	{
 		const char *name = ss_json_get_string(v, "Name");
 		struct entry *e = chunk_match(ch, ss_json_get_string(v, "ARN"), name);
 		size_t idx;
 
-		if (name == NULL) {
+		if (name == NULL || bad_string(v, "SecretString") || bad_string(v, "SecretBinary") ||
+		    bad_string(v, "VersionId")) {
 			/* Mask the value anyway before giving up on the answer. */
 			const char *str = ss_json_get_string(v, "SecretString");
 
 			if (str != NULL && ss_mask_add(ss_mask_global(), str) != SS_OK)
 				return SS_ERR_NOMEM;
+			*why = name == NULL ? "an entry of the answer's SecretValues has no Name "
+					      "string"
+					    : "an entry of the answer's SecretValues has a field of "
+					      "the wrong type";
 			return SS_ERR_PARSE;
 		}
 		rc = item_for(op, e ? e->idx : -1, name, &idx);
@@ -1129,12 +1191,29 @@ static enum ss_rc take_batch_page(struct chunk *ch, const cJSON *doc)
 		ch->next_token = ss_strdup(next);
 		if (ch->next_token == NULL)
 			return SS_ERR_NOMEM;
+		return SS_OK;
+	}
+	/* The last page: every secret asked for must have come back, as a
+	 * value or an error. One left out would look unreadable, and be
+	 * overwritten (a new version) or taken as empty: read it alone,
+	 * which answers or fails in full. */
+	for (i = 0; i < ch->n; i++) {
+		if (ch->answered[i])
+			continue;
+		ss_debug("secretsmanager: BatchGetSecretValue left out %s; reading it with "
+			 "GetSecretValue",
+			 ch->e[i].name);
+		ch->answered[i] = 1;
+		rc = submit_get(op, &ch->e[i]);
+		if (rc != SS_OK)
+			return rc;
 	}
 	return SS_OK;
 }
 
 static void chunk_free(struct chunk *ch)
 {
+	free(ch->answered);
 	free(ch->next_token);
 	free(ch);
 }
@@ -1143,6 +1222,7 @@ static void on_chunk(struct ss_http_resp *resp, const struct ss_aws_error *e, vo
 {
 	struct chunk *ch = ctx;
 	struct ss_sm_read *op = ch->op;
+	const char *why = NULL;
 	cJSON *doc = NULL;
 	size_t i;
 	enum ss_rc rc = SS_OK;
@@ -1170,10 +1250,11 @@ static void on_chunk(struct ss_http_resp *resp, const struct ss_aws_error *e, vo
 			read_fail(op, rc);
 		goto out;
 	}
-	doc = parse_answer(resp);
-	rc = doc ? take_batch_page(ch, doc) : SS_ERR_PARSE;
+	doc = parse_answer(resp, &why);
+	rc = doc ? take_batch_page(ch, doc, &why) : SS_ERR_PARSE;
 	if (rc == SS_ERR_PARSE)
-		rc = describe_unparsable(&op->err, &op->sc, "BatchGetSecretValue", NULL);
+		rc = describe_unparsable(&op->err, &op->sc, "BatchGetSecretValue",
+					 ch->n == 1 ? ch->e[0].name : NULL, NULL, why);
 	if (rc == SS_OK && ch->probe) {
 		ch->probe = 0;
 		op->batch = BATCH_OK;
@@ -1251,6 +1332,11 @@ static enum ss_rc new_chunk(struct ss_sm_read *op, size_t from, size_t n, int pr
 
 	if (ch == NULL)
 		return SS_ERR_NOMEM;
+	ch->answered = calloc(n ? n : 1, 1);
+	if (ch->answered == NULL) {
+		free(ch);
+		return SS_ERR_NOMEM;
+	}
 	ch->op = op;
 	ch->e = &op->todo[from];
 	ch->n = n;
@@ -1295,6 +1381,7 @@ static void on_get(struct ss_http_resp *resp, const struct ss_aws_error *e, void
 {
 	struct get_req *g = ctx;
 	struct ss_sm_read *op = g->op;
+	const char *why = NULL;
 	cJSON *doc = NULL;
 	size_t idx;
 	enum ss_rc rc = SS_OK;
@@ -1316,14 +1403,20 @@ static void on_get(struct ss_http_resp *resp, const struct ss_aws_error *e, void
 					       NULL, resp, e, NULL));
 		goto out;
 	}
-	doc = parse_answer(resp);
-	if (doc == NULL || ss_json_get_string(doc, "Name") == NULL) {
+	doc = parse_answer(resp, &why);
+	if (doc == NULL || ss_json_get_string(doc, "Name") == NULL ||
+	    bad_string(doc, "SecretString") || bad_string(doc, "SecretBinary")) {
 		const char *str = ss_json_get_string(doc, "SecretString");
 
+		if (doc != NULL)
+			why = ss_json_get_string(doc, "Name") == NULL
+				  ? "the answer has no Name string"
+				  : "the answer has a field of the wrong type";
 		if (str != NULL && ss_mask_add(ss_mask_global(), str) != SS_OK)
 			rc = SS_ERR_NOMEM;
 		else
-			rc = describe_unparsable(&op->err, &op->sc, "GetSecretValue", g->e->name);
+			rc = describe_unparsable(&op->err, &op->sc, "GetSecretValue", g->e->name,
+						 NULL, why);
 	} else {
 		rc = item_for(op, g->e->idx, ss_json_get_string(doc, "Name"), &idx);
 		if (rc == SS_OK)
@@ -1681,10 +1774,15 @@ static void one_free(struct ss_sm_op *op)
 	free(op);
 }
 
-static enum ss_rc one_result(struct ss_sm_op *op, const cJSON *doc)
+/* The answer of a one-secret call. A write's answer must name what it
+ * did (the ARN, and the version or the deletion date): a 2xx without
+ * them is not proof that the write happened, and taking it for one
+ * would report a change that was never made. */
+static enum ss_rc one_result(struct ss_sm_op *op, const cJSON *doc, const char **why)
 {
 	struct ss_sm_secret *r = calloc(1, sizeof(*r));
 	const char *name = ss_json_get_string(doc, "Name");
+	const char *arn = ss_json_get_string(doc, "ARN");
 	enum ss_rc rc = SS_OK;
 
 	if (r == NULL)
@@ -1693,15 +1791,29 @@ static enum ss_rc one_result(struct ss_sm_op *op, const cJSON *doc)
 	r->name = ss_strdup(name ? name : op->id);
 	if (r->name == NULL)
 		return SS_ERR_NOMEM;
+	if (bad_string(doc, "Name") || bad_string(doc, "ARN") || bad_string(doc, "VersionId") ||
+	    bad_string(doc, "SecretString")) {
+		*why = "the answer has a field of the wrong type";
+		return SS_ERR_PARSE;
+	}
+	if ((op->kind == ONE_CREATE || op->kind == ONE_PUT || op->kind == ONE_DELETE) &&
+	    (arn == NULL || *arn == '\0')) {
+		*why = "the answer has no ARN: the write may not have happened";
+		return SS_ERR_PARSE;
+	}
 	switch (op->kind) {
 	case ONE_GET:
-		if (name == NULL)
+		if (name == NULL) {
+			*why = "the answer has no Name string";
 			return SS_ERR_PARSE;
+		}
 		rc = take_value(r, doc);
 		break;
 	case ONE_DESCRIBE:
-		if (name == NULL)
+		if (name == NULL) {
+			*why = "the answer has no Name string";
 			return SS_ERR_PARSE;
+		}
 		rc = take_metadata(r, doc);
 		break;
 	case ONE_CREATE:
@@ -1716,6 +1828,12 @@ static enum ss_rc one_result(struct ss_sm_op *op, const cJSON *doc)
 	case ONE_DELETE: {
 		const cJSON *d = cJSON_GetObjectItemCaseSensitive(doc, "DeletionDate");
 
+		if (!cJSON_IsNumber(d)) {
+			*why = d == NULL ? "the answer has no DeletionDate: the deletion may not "
+					   "have been scheduled"
+					 : "the answer's DeletionDate is not a number";
+			return SS_ERR_PARSE;
+		}
 		rc = replace_str(&r->arn, ss_json_get_string(doc, "ARN"));
 		r->deleted = 1;
 		if (cJSON_IsNumber(d))
@@ -1732,7 +1850,7 @@ static void on_one(struct ss_http_resp *resp, const struct ss_aws_error *e, void
 {
 	struct ss_sm_op *op = ctx;
 	cJSON *doc = NULL;
-	const char *conflict = NULL;
+	const char *conflict = NULL, *why = NULL;
 	enum ss_rc rc;
 
 	op->pending = 0;
@@ -1740,11 +1858,16 @@ static void on_one(struct ss_http_resp *resp, const struct ss_aws_error *e, void
 		one_free(op);
 		return;
 	}
-	if (op->kind == ONE_DELETE && resp->rc == SS_OK && resp->attempts > 1 &&
+	if (op->kind == ONE_DELETE && resp->rc == SS_OK &&
+	    (resp->attempts > 1 || op->sc.deleting_live) &&
 	    strcmp(e->code, "InvalidRequestException") == 0 &&
 	    (has_word(e->message, "deleted") || has_word(e->message, "deletion"))) {
 		/* An earlier attempt landed but its answer was lost: the
-		 * secret is scheduled for deletion, as asked. */
+		 * secret is scheduled for deletion, as asked. With
+		 * deleting_live the caller saw it live, so the same holds on
+		 * a first attempt too: curl re-sends a request by itself when
+		 * a reused connection turns out dead, and another run may
+		 * have got there first. */
 		op->result = calloc(1, sizeof(*op->result));
 		if (op->result == NULL || (op->result->name = ss_strdup(op->id)) == NULL) {
 			op->rc = SS_ERR_NOMEM;
@@ -1769,18 +1892,20 @@ static void on_one(struct ss_http_resp *resp, const struct ss_aws_error *e, void
 					  resp, e, conflict);
 		return;
 	}
-	doc = parse_answer(resp);
+	doc = parse_answer(resp, &why);
 	if (doc == NULL) {
-		op->rc = describe_unparsable(&op->err, &op->sc, one_action(op->kind), op->id);
+		op->rc = describe_unparsable(&op->err, &op->sc, one_action(op->kind), op->id, NULL,
+					     why);
 		return;
 	}
-	rc = one_result(op, doc);
+	rc = one_result(op, doc, &why);
 	if (rc == SS_ERR_PARSE) {
 		const char *str = ss_json_get_string(doc, "SecretString");
 
 		rc = str != NULL && ss_mask_add(ss_mask_global(), str) != SS_OK
 			     ? SS_ERR_NOMEM
-			     : describe_unparsable(&op->err, &op->sc, one_action(op->kind), op->id);
+			     : describe_unparsable(&op->err, &op->sc, one_action(op->kind), op->id,
+						   NULL, why);
 	}
 	op->rc = rc;
 	ss_json_delete_secret(doc);

@@ -71,6 +71,9 @@ struct ss_sm_scope {
 	const char *region;               /* required, e.g. "eu-west-1" */
 	const char *role_arn;             /* the role creds belong to, for
 					   * messages only; NULL = base creds */
+	int deleting_live;                /* DeleteSecret of secrets the caller
+					   * saw live: "already scheduled for
+					   * deletion" means done, not an error */
 };
 
 struct ss_sm_tag {

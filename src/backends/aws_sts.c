@@ -395,6 +395,58 @@ static enum ss_rc describe(const struct sts_op *op, const struct ss_http_resp *r
 	return rc != SS_OK ? rc : result;
 }
 
+/* Why a 2xx answer was refused, for the message: what is missing or
+ * wrong in it (never a value from it). */
+static void answer_problem(enum sts_kind kind, const char *xml, size_t len, char *out,
+			   size_t size)
+{
+	static const char *const session[] = {"Credentials/AccessKeyId",
+					      "Credentials/SecretAccessKey",
+					      "Credentials/SessionToken", "Credentials/Expiration"};
+	static const char *const identity[] = {"GetCallerIdentityResult/Account",
+					       "GetCallerIdentityResult/Arn"};
+	const char *const *paths = kind == STS_IDENTITY ? identity : session;
+	size_t n = kind == STS_IDENTITY ? 2 : 4, i;
+	struct ss_xml_query q[4];
+	struct ss_buf b[4];
+	enum ss_rc rc;
+	time_t t;
+
+	for (i = 0; i < n; i++) {
+		ss_buf_init(&b[i], STS_MAX_FIELD);
+		q[i].path = paths[i];
+		q[i].out = &b[i];
+		q[i].found = 0;
+	}
+	snprintf(out, size, "its content is not what STS sends");
+	rc = ss_xml_extract(xml, len, q, n);
+	if (rc == SS_ERR_PARSE) {
+		snprintf(out, size, "it is not well-formed XML (malformed or cut short)");
+		goto done;
+	}
+	if (rc != SS_OK) {
+		snprintf(out, size, "it is too large or too deeply nested");
+		goto done;
+	}
+	for (i = 0; i < n; i++) {
+		if (kind != STS_IDENTITY && i == 3)
+			continue; /* Expiration is optional */
+		if (!q[i].found || b[i].len == 0 || strlen(b[i].data) != b[i].len) {
+			snprintf(out, size, "it has no %s", paths[i]);
+			goto done;
+		}
+	}
+	if (kind == STS_IDENTITY && !account_ok(b[0].data))
+		snprintf(out, size, "its Account is not a 12-digit account id");
+	else if (kind == STS_IDENTITY && strncmp(b[1].data, "arn:", 4) != 0)
+		snprintf(out, size, "its Arn is not an ARN");
+	else if (kind != STS_IDENTITY && q[3].found && ss_sts_parse_time(b[3].data, &t) != SS_OK)
+		snprintf(out, size, "its Credentials/Expiration is not an ISO 8601 UTC time");
+done:
+	for (i = 0; i < n; i++)
+		ss_buf_free(&b[i]);
+}
+
 static void on_answer(struct ss_http_resp *resp, const struct ss_aws_error *e, void *ctx)
 {
 	struct sts_op *op = ctx;
@@ -425,12 +477,15 @@ static void on_answer(struct ss_http_resp *resp, const struct ss_aws_error *e, v
 			ss_buf_free(&src);
 		}
 	}
-	if (rc == SS_ERR_PARSE && ss_aws_ok(resp) &&
-	    ss_buf_addf(&msg,
-			"%s: the answer (HTTP %ld, %zu bytes) is not the XML STS sends: "
-			"refused\n",
-			op->what, resp->status, resp->body.len) != SS_OK)
-		rc = SS_ERR_NOMEM;
+	if (rc == SS_ERR_PARSE && ss_aws_ok(resp)) {
+		char why[128];
+
+		answer_problem(op->kind, resp->body.data, resp->body.len, why, sizeof(why));
+		if (ss_buf_addf(&msg, "%s: the answer (HTTP %ld, %zu bytes) is not the XML STS "
+				"sends: refused (%s)\n",
+				op->what, resp->status, resp->body.len, why) != SS_OK)
+			rc = SS_ERR_NOMEM;
+	}
 	if (rc == SS_ERR_NOMEM && msg.len == 0 &&
 	    ss_buf_addf(&msg, "%s: out of memory\n", op->what) != SS_OK)
 		rc = SS_ERR_NOMEM;

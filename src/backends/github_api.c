@@ -892,7 +892,22 @@ enum ss_rc ss_github_status(struct ss_github *g, const char *sha, const char *st
 	if (rc == SS_ERR_NOMEM || rc == SS_ERR_INTERNAL || (rc != SS_OK && c.rc == SS_OK))
 		goto out;
 	if (c.rc == SS_OK && (c.status == 201 || c.status == 200)) {
-		rc = SS_OK;
+		long long id = 0;
+
+		/* The answer is the status made (201 Created): without it,
+		 * nothing says the status was set. */
+		if ((ss_json_get_int64(c.doc, "id", &id) == SS_OK && id > 0) ||
+		    (c.status == 201 && cJSON_IsObject(c.doc))) {
+			rc = SS_OK;
+			goto out;
+		}
+		rc = SS_ERR_PARSE;
+		if (ss_buf_addf(err, "github: %s: the answer (HTTP %ld) %s: the status may not "
+				     "have been set\n",
+				what.data, c.status,
+				c.doc == NULL ? "is not JSON (malformed or cut short)"
+					      : "is not the status made (no status id)") != SS_OK)
+			rc = SS_ERR_NOMEM;
 		goto out;
 	}
 	rc = call_error(err, what.data, &c, GH_STATUS);
@@ -1007,8 +1022,9 @@ static enum ss_rc find_sticky(struct ss_github *g, long pr, const char *marker, 
 		}
 		if (!cJSON_IsArray(c.doc)) {
 			rc = SS_ERR_PARSE;
-			if (ss_buf_addf(err, "github: %s: the answer is not a list of comments\n",
-					what.data) != SS_OK)
+			if (ss_buf_addf(err, "github: %s: the answer is not %s\n", what.data,
+					c.doc == NULL ? "JSON (malformed or cut short)"
+						      : "a list of comments") != SS_OK)
 				rc = SS_ERR_NOMEM;
 			goto out;
 		}
@@ -1091,24 +1107,114 @@ out:
 	return rc;
 }
 
+/* Edit comment id (id > 0) or create one on pr with the JSON text. The
+ * answer must be the comment: a 2xx without it is not proof that the
+ * comment was written. On failure err says why. */
+static enum ss_rc write_comment(struct ss_github *g, long pr, long long id, const char *text,
+				struct ss_github_comment *info, struct ss_buf *err)
+{
+	struct ss_buf path, what;
+	long long got = 0;
+	struct call c;
+	enum ss_rc rc;
+
+	memset(&c, 0, sizeof(c));
+	ss_buf_init(&path, 0);
+	ss_buf_init(&what, 0);
+	rc = repo_path(g, &path);
+	if (rc != SS_OK)
+		goto out;
+	if (id > 0) {
+		rc = ss_buf_addf(&path, "/issues/comments/%lld", id);
+		if (rc == SS_OK)
+			rc = ss_buf_addf(&what, "PATCH %s (the comment on pull request #%ld)",
+					 path.data, pr);
+		if (rc != SS_OK)
+			goto out;
+		/* Safe to repeat: the same body lands again. */
+		rc = gh_call(g, "PATCH", path.data, "github update comment", text, 1,
+			     GH_MAX_RESPONSE, &c);
+		if (rc == SS_ERR_NOMEM || rc == SS_ERR_INTERNAL || (rc != SS_OK && c.rc == SS_OK))
+			goto out;
+		if (c.rc == SS_OK && c.status == 200 &&
+		    ss_json_get_int64(c.doc, "id", &got) == SS_OK && got == id) {
+			rc = SS_OK;
+			info->id = id;
+			info->updated = 1;
+			comment_info(c.doc, info);
+			goto out;
+		}
+		if (c.rc == SS_OK && c.status == 200) {
+			rc = SS_ERR_PARSE;
+			if (ss_buf_addf(err, "github: %s: the answer (HTTP 200) %s: the edit may "
+					     "not have landed\n",
+					what.data,
+					c.doc == NULL ? "is not JSON (malformed or cut short)"
+						      : "is not the comment edited (no matching id)") !=
+			    SS_OK)
+				rc = SS_ERR_NOMEM;
+			goto out;
+		}
+		if (c.rc != SS_OK || c.status != 404) {
+			rc = call_error(err, what.data, &c, GH_COMMENT_WRITE);
+			goto out;
+		}
+		/* Deleted since it was listed: create a new one. */
+		ss_info("github: comment %lld is gone; creating a new one", id);
+		call_free(&c);
+		ss_buf_reset(&path);
+		ss_buf_reset(&what);
+		rc = repo_path(g, &path);
+		if (rc != SS_OK)
+			goto out;
+	}
+	rc = ss_buf_addf(&path, "/issues/%ld/comments", pr);
+	if (rc == SS_OK)
+		rc = ss_buf_addf(&what, "POST %s", path.data);
+	if (rc != SS_OK)
+		goto out;
+	/* Not idempotent: a retried POST after a 5xx could make two. */
+	rc = gh_call(g, "POST", path.data, "github create comment", text, 0, GH_MAX_RESPONSE, &c);
+	if (rc == SS_ERR_NOMEM || rc == SS_ERR_INTERNAL || (rc != SS_OK && c.rc == SS_OK))
+		goto out;
+	if (c.rc == SS_OK && c.status == 201 && ss_json_get_int64(c.doc, "id", &got) == SS_OK &&
+	    got > 0) {
+		rc = SS_OK;
+		comment_info(c.doc, info);
+		goto out;
+	}
+	if (c.rc == SS_OK && c.status >= 200 && c.status < 300) {
+		rc = SS_ERR_PARSE;
+		if (ss_buf_addf(err, "github: %s: the answer (HTTP %ld) %s: the comment may not "
+				     "have been created\n",
+				what.data, c.status,
+				c.doc == NULL ? "is not JSON (malformed or cut short)"
+					      : "has no comment id") != SS_OK)
+			rc = SS_ERR_NOMEM;
+		goto out;
+	}
+	rc = call_error(err, what.data, &c, GH_COMMENT_WRITE);
+out:
+	call_free(&c);
+	ss_buf_free(&path);
+	ss_buf_free(&what);
+	return rc;
+}
+
 enum ss_rc ss_github_sticky_comment(struct ss_github *g, long pr, const char *marker,
 				    const char *body, struct ss_github_comment *out,
 				    struct ss_buf *err)
 {
 	struct ss_github_comment info;
-	struct ss_buf full, path, what;
+	struct ss_buf full;
 	cJSON *req = NULL;
 	char *text = NULL, *old = NULL;
 	long long id = 0;
 	long chars;
-	struct call c;
 	enum ss_rc rc;
 
-	memset(&c, 0, sizeof(c));
 	memset(&info, 0, sizeof(info));
 	ss_buf_init(&full, 0);
-	ss_buf_init(&path, 0);
-	ss_buf_init(&what, 0);
 	if (pr <= 0)
 		pr = g->ctx->pr_number;
 	if (pr <= 0) {
@@ -1145,6 +1251,14 @@ enum ss_rc ss_github_sticky_comment(struct ss_github *g, long pr, const char *ma
 			rc = SS_ERR_NOMEM;
 		goto out;
 	}
+	req = cJSON_CreateObject();
+	if (req == NULL || cJSON_AddStringToObject(req, "body", full.data) == NULL) {
+		rc = SS_ERR_NOMEM;
+		goto out;
+	}
+	rc = ss_json_print(req, &text);
+	if (rc != SS_OK)
+		goto out;
 	rc = find_sticky(g, pr, marker, &id, &old, err);
 	if (rc != SS_OK)
 		goto out;
@@ -1154,72 +1268,14 @@ enum ss_rc ss_github_sticky_comment(struct ss_github *g, long pr, const char *ma
 		info.unchanged = 1;
 		goto out;
 	}
-	req = cJSON_CreateObject();
-	if (req == NULL || cJSON_AddStringToObject(req, "body", full.data) == NULL) {
-		rc = SS_ERR_NOMEM;
-		goto out;
-	}
-	rc = ss_json_print(req, &text);
-	if (rc == SS_OK)
-		rc = repo_path(g, &path);
-	if (rc != SS_OK)
-		goto out;
-	if (id > 0) {
-		rc = ss_buf_addf(&path, "/issues/comments/%lld", id);
-		if (rc == SS_OK)
-			rc = ss_buf_addf(&what, "PATCH %s", path.data);
-		if (rc != SS_OK)
-			goto out;
-		/* Safe to repeat: the same body lands again. */
-		rc = gh_call(g, "PATCH", path.data, "github update comment", text, 1,
-			     GH_MAX_RESPONSE, &c);
-		if (rc == SS_ERR_NOMEM || rc == SS_ERR_INTERNAL || (rc != SS_OK && c.rc == SS_OK))
-			goto out;
-		if (c.rc == SS_OK && c.status == 200) {
-			rc = SS_OK;
-			info.id = id;
-			info.updated = 1;
-			comment_info(c.doc, &info);
-			goto out;
-		}
-		if (c.rc != SS_OK || c.status != 404) {
-			rc = call_error(err, what.data, &c, GH_COMMENT_WRITE);
-			goto out;
-		}
-		/* Deleted since it was listed: create a new one. */
-		ss_info("github: comment %lld is gone; creating a new one", id);
-		call_free(&c);
-		ss_buf_reset(&path);
-		ss_buf_reset(&what);
-		rc = repo_path(g, &path);
-		if (rc != SS_OK)
-			goto out;
-	}
-	rc = ss_buf_addf(&path, "/issues/%ld/comments", pr);
-	if (rc == SS_OK)
-		rc = ss_buf_addf(&what, "POST %s", path.data);
-	if (rc != SS_OK)
-		goto out;
-	/* Not idempotent: a retried POST after a 5xx could make two. */
-	rc = gh_call(g, "POST", path.data, "github create comment", text, 0, GH_MAX_RESPONSE, &c);
-	if (rc == SS_ERR_NOMEM || rc == SS_ERR_INTERNAL || (rc != SS_OK && c.rc == SS_OK))
-		goto out;
-	if (c.rc == SS_OK && c.status == 201) {
-		rc = SS_OK;
-		comment_info(c.doc, &info);
-		goto out;
-	}
-	rc = call_error(err, what.data, &c, GH_COMMENT_WRITE);
+	rc = write_comment(g, pr, id, text, &info, err);
 out:
 	if (out != NULL)
 		*out = info;
 	cJSON_Delete(req);
 	free(text);
 	free(old);
-	call_free(&c);
 	ss_buf_free(&full);
-	ss_buf_free(&path);
-	ss_buf_free(&what);
 	return rc;
 }
 

@@ -12,6 +12,7 @@ struct fetch {
 	enum ss_rc rc;
 	char *jwt;
 	struct ss_buf *err;
+	const char *what; /* the call, for messages */
 };
 
 int ss_oidc_available(void)
@@ -26,33 +27,49 @@ static void on_token(struct ss_http_resp *resp, void *ctx)
 {
 	struct fetch *f = ctx;
 	cJSON *doc = NULL;
-	const char *value;
+	const cJSON *v;
+	const char *why = NULL;
 
 	if (resp->rc != SS_OK) {
 		f->rc = resp->rc;
-		if (ss_buf_addf(f->err, "github oidc: %s", resp->error) != SS_OK)
+		if (ss_buf_addf(f->err, "github oidc: %s: %s%s", f->what, resp->error,
+				resp->attempts > 1 ? " (gave up after retries)" : "") != SS_OK)
 			f->rc = SS_ERR_NOMEM;
 		return;
 	}
 	if (resp->status != 200) {
-		f->rc = resp->status == 401 || resp->status == 403 ? SS_ERR_AUTH : SS_ERR_HTTP;
-		if (ss_buf_addf(f->err,
-				"github oidc: the token request answered HTTP %ld (the request token "
-				"may have expired; the job needs `permissions: id-token: write`)",
-				resp->status) != SS_OK)
+		int auth = resp->status == 401 || resp->status == 403;
+
+		f->rc = auth ? SS_ERR_AUTH : SS_ERR_HTTP;
+		if (ss_buf_addf(f->err, "github oidc: %s: HTTP %ld%s%s", f->what, resp->status,
+				auth ? " (the request token may have expired; the job needs "
+				       "`permissions: id-token: write`)"
+				     : "",
+				!auth && (resp->status == 429 || resp->status >= 500)
+					? " (the token service still failed after retries)"
+					: "") != SS_OK)
 			f->rc = SS_ERR_NOMEM;
 		return;
 	}
-	if (ss_json_parse(resp->body.data, resp->body.len, &doc) != SS_OK ||
-	    (value = ss_json_get_string(doc, "value")) == NULL || *value == '\0') {
+	if (ss_json_parse(resp->body.data, resp->body.len, &doc) != SS_OK || doc == NULL)
+		why = "the answer is not valid JSON (malformed or cut short)";
+	else if (!cJSON_IsObject(doc))
+		why = "the answer is not a JSON object";
+	else if ((v = cJSON_GetObjectItemCaseSensitive(doc, "value")) == NULL)
+		why = "the answer has no \"value\" (the token)";
+	else if (!cJSON_IsString(v) || v->valuestring == NULL)
+		why = "the answer's \"value\" is not a string";
+	else if (v->valuestring[0] == '\0')
+		why = "the answer's \"value\" is empty";
+	if (why != NULL) {
 		f->rc = SS_ERR_PARSE;
-		if (ss_buf_adds(f->err, "github oidc: the answer has no \"value\" token") != SS_OK)
+		if (ss_buf_addf(f->err, "github oidc: %s: %s", f->what, why) != SS_OK)
 			f->rc = SS_ERR_NOMEM;
 		goto out;
 	}
 	/* Mask before the token goes anywhere else. */
-	if (ss_mask_add(ss_mask_global(), value) != SS_OK ||
-	    (f->jwt = ss_strdup(value)) == NULL) {
+	if (ss_mask_add(ss_mask_global(), v->valuestring) != SS_OK ||
+	    (f->jwt = ss_strdup(v->valuestring)) == NULL) {
 		f->rc = SS_ERR_NOMEM;
 		goto out;
 	}
@@ -66,14 +83,15 @@ enum ss_rc ss_oidc_fetch(struct ss_http *h, const char *audience, char **jwt,
 {
 	const char *url = getenv("ACTIONS_ID_TOKEN_REQUEST_URL");
 	const char *tok = getenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN");
-	struct fetch f = {SS_ERR_INTERNAL, NULL, err};
+	struct fetch f = {SS_ERR_INTERNAL, NULL, err, NULL};
 	struct ss_http_req *req = NULL;
-	struct ss_buf u, auth;
+	struct ss_buf u, auth, what;
 	enum ss_rc rc;
 
 	*jwt = NULL;
 	ss_buf_init(&u, 0);
 	ss_buf_init(&auth, 0);
+	ss_buf_init(&what, 0);
 	if (!ss_oidc_available()) {
 		rc = SS_ERR_AUTH;
 		if (ss_buf_adds(err, "github oidc: ACTIONS_ID_TOKEN_REQUEST_URL and "
@@ -95,8 +113,15 @@ enum ss_rc ss_oidc_fetch(struct ss_http *h, const char *audience, char **jwt,
 	}
 	if (rc == SS_OK)
 		rc = ss_buf_addf(&auth, "Bearer %s", tok);
+	/* Named by its URL without the query (which holds nothing secret,
+	 * but is long): "the Actions ID token request GET https://...". */
+	if (rc == SS_OK)
+		rc = ss_buf_addf(&what, "the Actions ID token request (GET %.*s, "
+					"ACTIONS_ID_TOKEN_REQUEST_URL)",
+				 (int)strcspn(url, "?"), url);
 	if (rc != SS_OK)
 		goto out;
+	f.what = what.data;
 	req = ss_http_req_new("GET", u.data);
 	if (req == NULL) {
 		rc = SS_ERR_NOMEM;
@@ -128,6 +153,7 @@ out:
 	ss_free_secret(f.jwt);
 	ss_buf_free(&u);
 	ss_buf_free(&auth);
+	ss_buf_free(&what);
 	return rc;
 }
 

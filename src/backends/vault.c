@@ -40,6 +40,7 @@ struct call {
 	long status;
 	int attempts;
 	cJSON *doc; /* parsed body, or NULL */
+	const char *bad_json; /* why the body is not JSON (a static phrase), or NULL */
 	char error[256];
 };
 
@@ -221,8 +222,10 @@ static void on_call(struct ss_http_resp *resp, void *ctx)
 	c->attempts = resp->attempts;
 	snprintf(c->error, sizeof(c->error), "%s", resp->error);
 	if (resp->rc == SS_OK && resp->body.len > 0 &&
-	    ss_json_parse(resp->body.data, resp->body.len, &c->doc) != SS_OK)
+	    ss_json_parse(resp->body.data, resp->body.len, &c->doc) != SS_OK) {
 		c->doc = NULL;
+		c->bad_json = ss_json_parse_reason(resp->body.data, resp->body.len);
+	}
 }
 
 /* Queue one request whose answer lands in c; body (may be NULL) is the
@@ -1126,8 +1129,14 @@ static void handle_list(struct ss_vault_tree *op, struct item *it, const struct 
 /* A 200 answer to a read that is not JSON, or whose data is not an
  * object: a broken server or proxy. SS_OK when the answer is sound. */
 static enum ss_rc bad_answer(struct ss_buf *err, int version, const char *mount,
-			     const char *path, const cJSON *doc, const cJSON *value)
+			     const char *path, const struct call *c, const cJSON *value)
 {
+	const cJSON *doc = c->doc;
+	/* Why it is not JSON, when that is more than "malformed". */
+	const char *why = doc == NULL && c->bad_json != NULL &&
+				  strstr(c->bad_json, "well-formed") == NULL
+			      ? c->bad_json
+			      : NULL;
 	struct ss_buf p;
 	enum ss_rc rc;
 
@@ -1135,7 +1144,9 @@ static enum ss_rc bad_answer(struct ss_buf *err, int version, const char *mount,
 		return SS_OK;
 	ss_buf_init(&p, 0);
 	rc = api_path(version, mount, ITEM_READ, path, &p);
-	if (rc == SS_OK)
+	if (rc == SS_OK && why != NULL)
+		rc = ss_buf_addf(err, "vault: GET %s: the answer is not JSON: %s\n", p.data, why);
+	else if (rc == SS_OK)
 		rc = ss_buf_addf(err, "vault: GET %s: %s\n", p.data,
 				 doc == NULL ? "the answer is not JSON"
 				 : value == NULL || cJSON_IsNull(value)
@@ -1175,7 +1186,7 @@ static void handle_read(struct ss_vault_tree *op, struct item *it, struct call *
 			op->mount, it->path);
 		return;
 	}
-	rc = bad_answer(&op->err, op->version, op->mount, it->path, c->doc, value);
+	rc = bad_answer(&op->err, op->version, op->mount, it->path, c, value);
 	if (rc != SS_OK) {
 		op_fail(op, rc);
 		return;
@@ -1547,7 +1558,7 @@ static enum ss_rc take_read(struct ss_vault_ref *ref, int version, struct call *
 		value = version == 2 && data ? cJSON_GetObjectItemCaseSensitive(data, "data")
 					     : data;
 		rc = c->doc == NULL || (value != NULL && !cJSON_IsNull(value))
-			     ? bad_answer(err, version, ref->mount, ref->path, c->doc, value)
+			     ? bad_answer(err, version, ref->mount, ref->path, c, value)
 			     : SS_OK;
 		if (rc != SS_OK)
 			return rc;

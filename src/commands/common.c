@@ -1,5 +1,6 @@
 #include "common.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -153,4 +154,17 @@ void ss_cmd_log_errors(const char *errors)
 			ss_error("%.*s", len, line);
 		line = end ? end + 1 : NULL;
 	}
+}
+
+FILE *ss_cmd_open_append(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	f = fdopen(fd, "a");
+	if (f == NULL)
+		close(fd);
+	return f;
 }

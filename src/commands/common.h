@@ -6,6 +6,7 @@
 #define SS_COMMON_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "backends/aws_creds.h"
 #include "backends/vault.h"
@@ -49,5 +50,10 @@ int ss_cmd_env_name_ok(const char *name);
 /* Print every line of errors (already "subject: message" lines) as an
  * error through the logger. */
 void ss_cmd_log_errors(const char *errors);
+
+/* Open path for appending (a step file such as GITHUB_STEP_SUMMARY),
+ * creating it readable and writable by the owner only (0600, whatever
+ * the umask) when it does not exist. NULL on failure (errno set). */
+FILE *ss_cmd_open_append(const char *path);
 
 #endif

@@ -1196,6 +1196,17 @@ static void sync_targets(struct run *r)
 			finish_writes(r, writes, nw, &done);
 		}
 		free(writes);
+		/* Interrupted: the targets whose writes were not all sent are
+		 * not done (ti is the one under way, cursor its next write). */
+		for (i = ti; ss_http_interrupted() && i < cfg->ntargets; i++) {
+			struct target_state *ts = &r->ts[i];
+
+			if (!ts->want || ts->failed || ts->rt->diff == NULL ||
+			    ss_diff_changes(ts->rt->diff) == 0 || (i == ti && cursor >= ts->rt->diff->n))
+				continue;
+			target_fail(r, ts, "interrupted by a signal before all its changes were made");
+			ts->applied = 1; /* its report: the changes made (none, or some) */
+		}
 		/* A target that failed midway: its report shows the changes
 		 * made, not the plan. */
 		for (i = 0; i < cfg->ntargets; i++) {

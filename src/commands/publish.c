@@ -119,11 +119,14 @@ void ss_publish_begin(struct ss_publish *p, const struct ss_cli *cli, const stru
 		ss_info("github: not a pull request event: no PR comment");
 		p->comment = 0;
 	}
+	/* Only a courtesy: the final status replaces it, and a failure of
+	 * that one fails the run. */
 	if (p->status) {
 		ss_buf_reset(&err);
 		if (ss_github_status(p->gh, NULL, "pending", p->status_context, "running", NULL,
 				     &err) != SS_OK)
-			ss_cmd_log_errors(err.data);
+			ss_warn("github: the pending commit status was not set: %.*s",
+				(int)strcspn(err.data, "\n"), err.data);
 	}
 out:
 	ss_free_secret(aws_token);
@@ -190,7 +193,7 @@ static int write_summary(const struct ss_report *r, const char *title)
 		bad = 1;
 		goto out;
 	}
-	f = fopen(path, "a");
+	f = ss_cmd_open_append(path);
 	if (f == NULL || fwrite(safe.data, 1, safe.len, f) != safe.len) {
 		ss_error("GITHUB_STEP_SUMMARY: cannot write to %s", path);
 		bad = 1;
@@ -308,18 +311,23 @@ int ss_publish_report(struct ss_publish *p, const struct ss_report *r, int verbo
 		if (ss_github_marker(p->cli->config_path, p->command, &marker) == SS_OK &&
 		    ss_report_markdown(r, title, ss_github_comment_room(marker.data), &out) ==
 			    SS_OK &&
-		    ss_github_sticky_comment(p->gh, 0, marker.data, out.data, &info, &err) == SS_OK)
+		    ss_github_sticky_comment(p->gh, 0, marker.data, out.data, &info, &err) == SS_OK) {
 			ss_info("github: PR comment %s", info.updated ? "updated" : "created");
-		else
-			ss_cmd_log_errors(err.data);
+		} else {
+			/* Asked for and not done: the run must not look green. */
+			ss_cmd_log_errors(err.len ? err.data : "github: the PR comment failed");
+			bad = 1;
+		}
 	}
 	if (p->status && p->gh != NULL) {
 		ss_buf_reset(&out);
 		ss_buf_reset(&err);
 		if (ss_report_status_line(r, &out) != SS_OK ||
 		    ss_github_status(p->gh, NULL, c.failed ? "failure" : "success",
-				     p->status_context, out.data, NULL, &err) != SS_OK)
-			ss_cmd_log_errors(err.data);
+				     p->status_context, out.data, NULL, &err) != SS_OK) {
+			ss_cmd_log_errors(err.len ? err.data : "github: the commit status failed");
+			bad = 1;
+		}
 	}
 	ss_buf_free(&out);
 	ss_buf_free(&err);

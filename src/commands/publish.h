@@ -33,7 +33,10 @@ void ss_publish_begin(struct ss_publish *p, const struct ss_cli *cli, const stru
 /* Print r to stdout per --output (text, json, github), append the step
  * summary, write the step outputs, update the comment and the status.
  * failed_run: the run failed as a whole (error status). Returns nonzero
- * when writing an output failed. */
+ * when writing an output failed, or when the PR comment or the commit
+ * status asked for could not be set (the run must then fail: a green
+ * step whose plan never reached the PR would mislead). The "pending"
+ * status of ss_publish_begin is a courtesy: its failure is a warning. */
 int ss_publish_report(struct ss_publish *p, const struct ss_report *r, int verbose);
 
 /* Free what begin set up. */

@@ -525,7 +525,7 @@ static void write_summary(const struct checks *c, const struct ss_report *plan)
 	(void)!ss_buf_addc(&md, '\n');
 	if (plan != NULL && ss_report_has_changes(plan))
 		(void)!ss_report_markdown(plan, "Drift", 500000, &md);
-	f = fopen(path, "a");
+	f = ss_cmd_open_append(path);
 	if (f != NULL) {
 		ss_print(f, md.data);
 		fclose(f);
@@ -543,7 +543,7 @@ int ss_cmd_verify(const struct ss_cli *cli)
 	struct ss_publish pub;
 	struct ss_http *h = NULL;
 	struct checks c;
-	int code;
+	int code, status_failed = 0;
 
 	memset(&c, 0, sizeof(c));
 	memset(&pub, 0, sizeof(pub));
@@ -587,12 +587,14 @@ int ss_cmd_verify(const struct ss_cli *cli)
 		(void)!ss_buf_addf(&line, "verify: %zu of %zu checks passed", c.n - failed_count(&c),
 				   c.n);
 		if (ss_github_status(pub.gh, NULL, failed_count(&c) ? "failure" : "success",
-				     pub.status_context, line.data, NULL, &err) != SS_OK)
+				     pub.status_context, line.data, NULL, &err) != SS_OK) {
 			ss_cmd_log_errors(err.data);
+			status_failed = 1;
+		}
 		ss_buf_free(&line);
 		ss_buf_free(&err);
 	}
-	code = failed_count(&c) ? SS_EXIT_FAILURE : SS_EXIT_OK;
+	code = failed_count(&c) || status_failed ? SS_EXIT_FAILURE : SS_EXIT_OK;
 out:
 	ss_publish_end(&pub);
 	ss_report_free(plan);

@@ -309,6 +309,19 @@ struct ss_http *ss_http_new(int parallel)
 	return h;
 }
 
+/* Free a header list curl built from the request's headers: it holds
+ * copies of the tokens (Authorization, X-Vault-Token...), so zero them
+ * first, as every other copy of a secret is. */
+static void slist_free_secret(struct curl_slist *l)
+{
+	struct curl_slist *p;
+
+	for (p = l; p != NULL; p = p->next)
+		if (p->data != NULL)
+			ss_memzero(p->data, strlen(p->data));
+	curl_slist_free_all(l);
+}
+
 static void job_free(struct job *j)
 {
 	if (j == NULL)
@@ -318,7 +331,7 @@ static void job_free(struct job *j)
 			curl_multi_remove_handle(j->h->multi, j->easy);
 		curl_easy_cleanup(j->easy);
 	}
-	curl_slist_free_all(j->hdrs);
+	slist_free_secret(j->hdrs);
 	curl_slist_free_all(j->connect_to);
 	resp_reset(&j->resp);
 	ss_http_req_free(j->req);
@@ -690,6 +703,12 @@ static void explain_transport(struct job *j, CURLcode code, char *out, size_t si
 	case CURLE_PARTIAL_FILE:
 		snprintf(out, size, "%s: the response was cut short (truncated body)", j->req->url);
 		break;
+	case CURLE_GOT_NOTHING:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+		snprintf(out, size, "%s: the connection was dropped before an answer came (%s)",
+			 j->req->url, s);
+		break;
 	default:
 		snprintf(out, size, "%s: %s", j->req->url, s);
 		break;
@@ -714,7 +733,7 @@ static void finish_attempt(struct ss_http *h, struct job *j, CURLcode code)
 		curl_multi_remove_handle(h->multi, j->easy);
 		curl_easy_cleanup(j->easy);
 		j->easy = NULL;
-		curl_slist_free_all(j->hdrs);
+		slist_free_secret(j->hdrs);
 		j->hdrs = NULL;
 		curl_slist_free_all(j->connect_to);
 		j->connect_to = NULL;
