@@ -12,8 +12,7 @@ for f in "$@"; do
   if "$f" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
        -artifact_prefix="build-fuzz/${name}-" "$work" >"build-fuzz/${name}.log" 2>&1; then
     pass=$((pass + 1))
-    runs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "build-fuzz/${name}.log" | awk '{print $2}')
-    [ -n "$runs" ] || runs=$(grep -oE '#[0-9]+' "build-fuzz/${name}.log" | tail -1 | tr -d '#')
+    runs=$(grep -oE 'Done [0-9]+ runs' "build-fuzz/${name}.log" | tail -1 | grep -oE '[0-9]+')
     echo "  fuzz_$name: ok (${runs:-?} runs in ${secs}s)"
   else
     fail=$((fail + 1))
