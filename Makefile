@@ -107,9 +107,21 @@ emulators:
 	$(PYTHON) tests/emulators/world.py --fixture tests/emulators/fixtures/demo.json --env-file build/emulators.env
 
 FUZZERS := $(patsubst tests/fuzz/fuzz_%.c,build-fuzz/fuzz_%,$(wildcard tests/fuzz/fuzz_*.c))
-build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(SRCS) $(HDRS)
+FUZZ_CFLAGS := -g -O1 -fsanitize=address,undefined
+FUZZ_OBJS := $(SRCS:%.c=build-fuzz/%.o)
+
+# The library once with sanitizer coverage, then one link per harness.
+build-fuzz/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+build-fuzz/libfuzzsecretsync.a: $(FUZZ_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c build-fuzz/libfuzzsecretsync.a $(HDRS)
 	@mkdir -p build-fuzz
-	clang $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< $(SRCS) $(LIBS)
+	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< build-fuzz/libfuzzsecretsync.a $(LIBS)
 
 fuzz: $(FUZZERS)
 	@scripts/run-fuzz.sh $(or $(FUZZ_SECONDS),60) $(FUZZERS)
