@@ -237,7 +237,14 @@ static void on_answer(struct ss_http_resp *resp, const struct ss_aws_error *e, v
 	enum ss_rc rc = SS_OK;
 
 	ss_buf_init(&msg, 0);
-	if (ss_aws_ok(resp)) {
+	if (ss_aws_ok(resp) && op->kind == S3_PUT && ss_http_resp_header(resp, "ETag") == NULL) {
+		/* S3 answers every stored object with its ETag: a 2xx without
+		 * one did not come from S3 and proves nothing was stored. */
+		rc = SS_ERR_PARSE;
+		if (ss_buf_addf(&msg, "%s: HTTP %ld without an ETag: the object may not be stored\n",
+				op->what, resp->status) != SS_OK)
+			rc = SS_ERR_NOMEM;
+	} else if (ss_aws_ok(resp)) {
 		rc = SS_OK;
 	} else if (op->kind == S3_GET && resp->rc == SS_OK && resp->status == 404 &&
 		   (is_code(e, "NoSuchKey") || e->code[0] == '\0')) {

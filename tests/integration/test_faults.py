@@ -193,8 +193,9 @@ CALLS = [
          path_regex=r"^/v1/auth/token/revoke-self$", fatal=False),
     Call("s3_get_object", "s3", r"(GetObject|GET)", r"bundles/{uid}/staging\.json",
          operation="GetObject", shapes=("[1, 2, 3]", "{}")),
-    # No shape case: a 2xx that is not S3's answer (no ETag) is taken as
-    # stored; checking the ETag needs the unit test's fake S3 to send one.
+    # No shape case yet: aws_s3.c now refuses a 2xx PutObject answer without
+    # an ETag (unit-tested in tests/unit/test_aws_s3.c); a matrix case for it
+    # is still to be added here.
     Call("s3_put_object", "s3", r"(PutObject|PUT)", r"bundles/{uid}/staging\.json",
          operation="PutObject"),
     Call("sm_list_secrets", "secretsmanager", r"ListSecrets", r"(staging|111111111111)",

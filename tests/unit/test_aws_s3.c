@@ -70,6 +70,9 @@ static void fake(const struct ss_http_req *req, struct ss_http_resp *resp, void 
 	resp->status = a->status;
 	if (a->body != NULL)
 		assert_int_equal(ss_buf_adds(&resp->body, a->body), SS_OK);
+	/* S3 answers a stored object with its ETag. */
+	if (strcmp(req->method, "PUT") == 0 && a->status == 200)
+		assert_int_equal(ss_http_resp_add_header(resp, "ETag", 4, "\"0123abcd\"", 10), SS_OK);
 	if (a->region_hdr != NULL)
 		assert_int_equal(ss_http_resp_add_header(resp, "x-amz-bucket-region", 19,
 							 a->region_hdr, strlen(a->region_hdr)),
@@ -425,9 +428,40 @@ static void test_async(void **state)
 	fx_end(&f);
 }
 
+/* A 2xx PutObject answer without an ETag is not taken as stored. */
+static void test_put_without_etag(void **state)
+{
+	static const struct answer answers[] = {{204, "", NULL}};
+	struct server srv;
+	struct ss_buf err;
+	struct ss_s3_put put;
+	struct ss_aws_creds c = creds();
+	struct ss_http *h = ss_http_new(2);
+	struct ss_s3 *s3;
+
+	(void)state;
+	memset(&srv, 0, sizeof(srv));
+	srv.answers = answers;
+	srv.n = 1;
+	ss_http_set_fake(h, fake, &srv);
+	s3 = ss_s3_new(h, "us-east-1", &c);
+	ss_buf_init(&err, 0);
+	memset(&put, 0, sizeof(put));
+	put.bucket = "my-merged";
+	put.key = "k.json";
+	put.body = "{}";
+	put.len = 2;
+	assert_int_not_equal(ss_s3_put(s3, &put, &err), SS_OK);
+	assert_non_null(strstr(err.data, "without an ETag"));
+	ss_buf_free(&err);
+	ss_s3_free(s3);
+	ss_http_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_put_without_etag),
 	    cmocka_unit_test(test_urls),	  cmocka_unit_test(test_put_aes256),
 	    cmocka_unit_test(test_put_kms),	  cmocka_unit_test(test_get),
 	    cmocka_unit_test(test_errors),	  cmocka_unit_test(test_throttled_then_ok),
