@@ -1,6 +1,7 @@
 #include "http.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -277,13 +278,45 @@ enum ss_rc ss_http_urlencode(struct ss_buf *out, const char *s, int keep_slash)
 	return rc;
 }
 
+static void zero_free(void *p)
+{
+	if (p == NULL)
+		return;
+	ss_memzero(p, malloc_usable_size(p));
+	free(p);
+}
+
+/* realloc that never leaves the old block's bytes behind. */
+static void *zero_realloc(void *p, size_t n)
+{
+	size_t old;
+	void *q;
+
+	if (p == NULL)
+		return malloc(n);
+	if (n == 0) {
+		zero_free(p);
+		return NULL;
+	}
+	old = malloc_usable_size(p);
+	q = malloc(n);
+	if (q == NULL)
+		return NULL;
+	memcpy(q, p, old < n ? old : n);
+	zero_free(p);
+	return q;
+}
+
 struct ss_http *ss_http_new(int parallel)
 {
 	static int curl_ready;
 	struct ss_http *h;
 
 	if (!curl_ready) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		/* libcurl's own buffers hold requests and answers (tokens,
+		 * values): zero each block it frees. */
+		if (curl_global_init_mem(CURL_GLOBAL_DEFAULT, malloc, zero_free, zero_realloc,
+					 strdup, calloc) != CURLE_OK)
 			return NULL;
 		curl_ready = 1;
 	}
