@@ -94,7 +94,7 @@ integration-asan:
 	$(MAKE) BUILD=build-asan SANITIZE=address,undefined CFLAGS="-O1 -g" all tools >/dev/null
 	@SECRETSYNC_BIN=$(CURDIR)/build-asan/secretsync \
 	 VAULT_TOOL=$(CURDIR)/build-asan/tools/vault_tool \
-	 ASAN_OPTIONS=exitcode=99:detect_leaks=1 \
+	 SECRETSYNC_UNDER_SANITIZER=1 ASAN_OPTIONS=exitcode=99:detect_leaks=1 \
 	 UBSAN_OPTIONS=halt_on_error=1:exitcode=99:print_stacktrace=1 \
 	 $(PYTHON) tests/integration/run.py $(INTEGRATION_ASAN_ARGS)
 
