@@ -8,7 +8,7 @@ quiet=0
 
 pkgs=(gcc make pkg-config git file ca-certificates
       libcurl4-openssl-dev libcjson-dev libyaml-dev libbearssl-dev libcmocka-dev
-      musl-tools dpkg-dev clang libclang-rt-14-dev valgrind cppcheck
+      musl-tools dpkg-dev clang clang-tidy libclang-rt-14-dev valgrind cppcheck
       python3-deepmerge python3-hvac awscli iproute2
       podman runc)
 

@@ -30,6 +30,7 @@ stage unit $MAKE -j"$jobs" unit
 stage "unit (asan+ubsan)" sh -c "$MAKE -j$jobs asan >/dev/null && scripts/run-unit.sh build-asan"
 stage "unit (valgrind)" $MAKE -j"$jobs" valgrind
 stage "config goldens" $MAKE config-test
+command -v cppcheck >/dev/null && command -v clang-tidy >/dev/null && stage lint $MAKE lint
 [ -f tests/differential/merge_diff.py ] && stage "merge differential" $MAKE differential
 ls tests/fuzz/fuzz_*.c >/dev/null 2>&1 && stage "fuzz smoke" $MAKE -j"$jobs" fuzz-smoke FUZZ_SECONDS=${FUZZ_SECONDS:-5}
 [ -f tests/integration/run.py ] && stage integration $MAKE integration

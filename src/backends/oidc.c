@@ -92,7 +92,7 @@ enum ss_rc ss_oidc_fetch(struct ss_http *h, const char *audience, char **jwt,
 	ss_buf_init(&u, 0);
 	ss_buf_init(&auth, 0);
 	ss_buf_init(&what, 0);
-	if (!ss_oidc_available()) {
+	if (!ss_oidc_available() || url == NULL || tok == NULL) {
 		rc = SS_ERR_AUTH;
 		if (ss_buf_adds(err, "github oidc: ACTIONS_ID_TOKEN_REQUEST_URL and "
 				     "ACTIONS_ID_TOKEN_REQUEST_TOKEN are not set: give the job "

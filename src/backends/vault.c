@@ -287,7 +287,7 @@ static void vault_says(const cJSON *doc, char *out, size_t size)
 	size_t i, j = 0;
 
 	out[0] = '\0';
-	if (!cJSON_IsString(first) || first->valuestring == NULL)
+	if (first == NULL || !cJSON_IsString(first) || first->valuestring == NULL)
 		return;
 	/* One line: Vault's multi-error text has tabs and newlines. */
 	for (i = 0; first->valuestring[i] != '\0' && j + 1 < size; i++) {
@@ -1534,7 +1534,7 @@ enum ss_rc ss_vault_tree_finish(struct ss_vault_tree *op, cJSON **out, struct ss
 		free(it->path);
 		free(it);
 	}
-	for (i = 0; i < op->nstarts; i++)
+	for (i = 0; op->starts != NULL && i < op->nstarts; i++)
 		free(op->starts[i]);
 	free(op->starts);
 	free(op->mount);

@@ -137,7 +137,7 @@ enum ss_rc ss_buf_vaddf(struct ss_buf *b, const char *fmt, va_list ap)
 	enum ss_rc rc;
 
 	va_copy(cp, ap);
-	n = vsnprintf(NULL, 0, fmt, cp);
+	n = vsnprintf(NULL, 0, fmt, cp); /* NOLINT(clang-analyzer-valist.Uninitialized): va_copy'd */
 	va_end(cp);
 	if (n < 0)
 		return SS_ERR_INVALID;

@@ -94,7 +94,7 @@ static void vreport(struct ld *l, const yaml_mark_t *m, const char *fmt, va_list
 		l->errs = n;
 		l->errcap = cap;
 	}
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap); /* NOLINT(clang-analyzer-valist.Uninitialized) */
 	e = &l->errs[l->nerrs];
 	e->line = m != NULL ? (unsigned long)m->line + 1 : 1;
 	e->col = m != NULL ? (unsigned long)m->column + 1 : 1;

@@ -171,7 +171,7 @@ enum ss_rc ss_ghfile_delimiter(char *delim, size_t size, const char *name, const
 		return SS_ERR_INVALID;
 	memcpy(delim, DELIM_PREFIX, DELIM_PREFIX_LEN);
 	for (draw = 0; draw < DELIM_MAX_DRAWS; draw++) {
-		if ((rc = random_fill(rnd, sizeof(rnd))) != SS_OK) {
+		if (random_fill(rnd, sizeof(rnd)) != SS_OK) {
 			rc = SS_ERR_IO;
 			break;
 		}

@@ -211,7 +211,9 @@ static int declit_parse(const char *s, size_t len, struct declit *d)
 
 static char declit_digit(const struct declit *d, size_t k)
 {
-	return k < d->il ? d->ip[k] : d->fp[k - d->il];
+	if (k < d->il)
+		return d->ip[k];
+	return d->fp != NULL ? d->fp[k - d->il] : '0';
 }
 
 /* Canonical form: significant digits [lo, hi) of ip ++ fp and the power
