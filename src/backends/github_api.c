@@ -1,4 +1,5 @@
 #include "github_api.h"
+#include "core/utf8.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -104,40 +105,6 @@ static const char *env(const char *name)
 	return v != NULL && *v != '\0' ? v : NULL;
 }
 
-/* Length of the valid UTF-8 sequence at p (at most n bytes), or 0. */
-static size_t utf8_seq(const unsigned char *p, size_t n)
-{
-	unsigned long cp;
-	size_t len, i;
-
-	if (n == 0)
-		return 0;
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		len = 2;
-		cp = p[0] & 0x1f;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		len = 3;
-		cp = p[0] & 0x0f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		len = 4;
-		cp = p[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
 
 long ss_github_utf8_chars(const char *s, size_t len)
 {
@@ -146,7 +113,7 @@ long ss_github_utf8_chars(const char *s, size_t len)
 	long n = 0;
 
 	while (i < len) {
-		k = utf8_seq(p + i, len - i);
+		k = ss_utf8_char(p + i, len - i, NULL);
 		if (k == 0)
 			return -1;
 		i += k;
@@ -166,7 +133,7 @@ enum ss_rc ss_github_cut_description(const char *in, struct ss_buf *out)
 	/* One pass: copy sanitised characters; remember where the 139th
 	 * ended, so a cut can end in an ellipsis within the limit. */
 	while (i < n && rc == SS_OK) {
-		k = utf8_seq(p + i, n - i);
+		k = ss_utf8_char(p + i, n - i, NULL);
 		if (chars == SS_GITHUB_DESCRIPTION_MAX) {
 			/* A 141st character: cut back and add the ellipsis. */
 			ss_buf_truncate(out, start + keep_bytes);
@@ -640,7 +607,7 @@ static enum ss_rc add_says(struct ss_buf *out, const char *text, size_t max)
 
 	ss_buf_init(&line, 0);
 	for (i = 0; i < n && rc == SS_OK && line.len < max; i += k) {
-		k = utf8_seq((const unsigned char *)text + i, n - i);
+		k = ss_utf8_char((const unsigned char *)text + i, n - i, NULL);
 		if (k == 0) {
 			rc = ss_buf_addc(&line, '?');
 			k = 1;

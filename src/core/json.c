@@ -1,4 +1,5 @@
 #include "json.h"
+#include "utf8.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -29,37 +30,6 @@ static int is_integral(double d)
 
 /* ---- the pre-scan ----------------------------------------------------- */
 
-/* The length of the well-formed UTF-8 sequence at p (n bytes left), or
- * 0: no overlong forms, no surrogates, nothing past U+10FFFF. */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-	unsigned long cp;
-	size_t len, i;
-
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		len = 2;
-		cp = p[0] & 0x1f;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		len = 3;
-		cp = p[0] & 0x0f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		len = 4;
-		cp = p[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
 
 /* One pass over the text before cJSON sees it, without recursion: the
  * nesting depth (cJSON's own limit, 1000, would recurse deeper than a
@@ -79,7 +49,7 @@ static enum ss_rc prescan(const char *buf, size_t len)
 		if (c == '\0')
 			return SS_ERR_PARSE;
 		if ((unsigned char)c >= 0x80) {
-			k = utf8_len((const unsigned char *)buf + i, len - i);
+			k = ss_utf8_char((const unsigned char *)buf + i, len - i, NULL);
 			if (k == 0)
 				return SS_ERR_PARSE;
 			i += k - 1;
@@ -129,7 +99,7 @@ const char *ss_json_parse_reason(const char *buf, size_t len)
 		if (buf[i] == '\0')
 			return "it holds a NUL byte";
 		if ((unsigned char)buf[i] >= 0x80) {
-			k = utf8_len((const unsigned char *)buf + i, len - i);
+			k = ss_utf8_char((const unsigned char *)buf + i, len - i, NULL);
 			if (k == 0)
 				return "it holds bytes that are not UTF-8";
 			i += k - 1;

@@ -1,4 +1,5 @@
 #include "report.h"
+#include "utf8.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -16,44 +17,6 @@
  * C0 and C1 controls and the bidirectional controls (which can make a
  * plan line display as something else). */
 
-/* The length of the valid UTF-8 character at p (at most n bytes) with
- * its code point in *cp, or 0 for an invalid byte. */
-static size_t utf8_char(const unsigned char *p, size_t n, unsigned long *cp)
-{
-	unsigned long c;
-	size_t len, i;
-
-	if (n == 0)
-		return 0;
-	if (p[0] < 0x80) {
-		*cp = p[0];
-		return 1;
-	}
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		len = 2;
-		c = p[0] & 0x1f;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		len = 3;
-		c = p[0] & 0x0f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		len = 4;
-		c = p[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (p[i] & 0x3f);
-	}
-	if ((len == 3 && c < 0x800) || (len == 4 && (c < 0x10000 || c > 0x10ffff)) ||
-	    (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return len;
-}
 
 /* C1 controls, the line and paragraph separators and the bidirectional
  * marks, embeddings, overrides and isolates. */
@@ -74,14 +37,14 @@ static const char *valid_utf8(const char *s, char **tmp)
 
 	*tmp = NULL;
 	for (i = 0; i < n; i += k) {
-		if ((k = utf8_char(p + i, n - i, &cp)) == 0)
+		if ((k = ss_utf8_char(p + i, n - i, &cp)) == 0)
 			break;
 	}
 	if (i == n)
 		return s;
 	ss_buf_init(&b, 0);
 	for (i = 0; i < n; i += k) {
-		k = utf8_char(p + i, n - i, &cp);
+		k = ss_utf8_char(p + i, n - i, &cp);
 		if ((k == 0 && ss_buf_adds(&b, "\xef\xbf\xbd") != SS_OK) ||
 		    (k > 0 && ss_buf_add(&b, p + i, k) != SS_OK))
 			break;
@@ -193,7 +156,7 @@ enum ss_rc ss_report_fail(struct ss_report_target *t, enum ss_target_status stat
 	n = strlen(e);
 	ss_buf_init(&b, 0);
 	for (i = 0; rc == SS_OK && i < n; i += k) {
-		k = utf8_char(p + i, n - i, &cp);
+		k = ss_utf8_char(p + i, n - i, &cp);
 		if (k == 0) {
 			rc = ss_buf_adds(&b, "\xef\xbf\xbd");
 			k = 1;
@@ -385,7 +348,7 @@ enum ss_rc ss_report_text_escape(struct ss_buf *out, const char *s)
 	enum ss_rc rc = SS_OK;
 
 	while (i < n && rc == SS_OK) {
-		k = utf8_char(p + i, n - i, &cp);
+		k = ss_utf8_char(p + i, n - i, &cp);
 		if (k == 0 || unsafe_char(cp)) {
 			/* An invalid byte, or each byte of a C1 or
 			 * bidirectional control, as \xNN. */
@@ -495,7 +458,7 @@ enum ss_rc ss_report_md_escape(struct ss_buf *out, const char *s)
 	enum ss_rc rc = SS_OK;
 
 	while (i < n && rc == SS_OK) {
-		k = utf8_char(p + i, n - i, &cp);
+		k = ss_utf8_char(p + i, n - i, &cp);
 		if (k == 0) {
 			rc = ss_buf_adds(out, "\xef\xbf\xbd"); /* U+FFFD */
 			i++;
