@@ -238,6 +238,51 @@ out:
 	ss_buf_free(&note);
 }
 
+/* Record whether the secrets under prefix are listable with the
+ * credentials of role (NULL: the base) in region: what the pipeline does
+ * first for a target or an AWS source. */
+static void check_listable(struct checks *c, const char *name, struct ss_http *h,
+			   struct ss_aws_chain *chain, const char *role, const char *region,
+			   const char *prefix, int exclude_deleted)
+{
+	const struct ss_aws_creds *cr;
+	struct ss_sm_scope sc;
+	struct ss_sm_filter f;
+	struct ss_sm_set *set = NULL;
+	struct ss_buf err, note;
+
+	ss_buf_init(&err, 0);
+	ss_buf_init(&note, 0);
+	if (region == NULL) {
+		record(c, name, 0, "no region: set its region or aws.region");
+		goto out;
+	}
+	if (ss_aws_creds_for_role(chain, role, &cr, &err) != SS_OK) {
+		record(c, name, 0, err.data);
+		goto out;
+	}
+	memset(&sc, 0, sizeof(sc));
+	sc.h = h;
+	sc.creds = cr;
+	sc.region = region;
+	sc.role_arn = role;
+	memset(&f, 0, sizeof(f));
+	f.name_prefix = prefix && prefix[0] ? prefix : NULL;
+	f.exclude_deleted = exclude_deleted;
+	if (ss_sm_list(&sc, &f, &set, &err) == SS_OK) {
+		size_t n = set ? set->n : 0;
+
+		(void)!ss_buf_addf(&note, "%zu secret%s", n, n == 1 ? "" : "s");
+		record(c, name, 1, note.data);
+	} else {
+		record(c, name, 0, err.data);
+	}
+	ss_sm_set_free(set);
+out:
+	ss_buf_free(&err);
+	ss_buf_free(&note);
+}
+
 static void check_targets(struct checks *c, const struct ss_config *cfg, struct ss_http *h,
 			  struct ss_aws_chain *chain)
 {
@@ -277,38 +322,15 @@ static void check_targets(struct checks *c, const struct ss_config *cfg, struct 
 	}
 	for (i = 0; i < cfg->ntargets; i++) {
 		const struct ss_config_target *t = &cfg->targets[i];
-		struct ss_sm_scope sc;
-		struct ss_sm_filter f;
-		struct ss_sm_set *set = NULL;
+		const char *region = t->region ? t->region : cfg->aws.region;
 
 		if (!is_selected(i))
 			continue;
 		begin(c);
-		ss_buf_reset(&err);
 		ss_buf_reset(&name);
-		ss_buf_reset(&note);
 		(void)!ss_buf_addf(&name, "secrets manager: target %s (%s) listable", t->name,
-				   t->region ? t->region : cfg->aws.region ? cfg->aws.region : "?");
-		if (ss_aws_creds_for_role(chain, t->role_arn, &cr, &err) != SS_OK) {
-			record(c, name.data, 0, err.data);
-			continue;
-		}
-		memset(&sc, 0, sizeof(sc));
-		sc.h = h;
-		sc.creds = cr;
-		sc.region = t->region ? t->region : cfg->aws.region;
-		sc.role_arn = t->role_arn;
-		memset(&f, 0, sizeof(f));
-		f.name_prefix = t->secret_prefix && t->secret_prefix[0] ? t->secret_prefix : NULL;
-		if (ss_sm_list(&sc, &f, &set, &err) == SS_OK) {
-			size_t n = set ? set->n : 0;
-
-			(void)!ss_buf_addf(&note, "%zu secret%s", n, n == 1 ? "" : "s");
-			record(c, name.data, 1, note.data);
-		} else {
-			record(c, name.data, 0, err.data);
-		}
-		ss_sm_set_free(set);
+				   region ? region : "?");
+		check_listable(c, name.data, h, chain, t->role_arn, region, t->secret_prefix, 0);
 	}
 	ss_buf_free(&err);
 	ss_buf_free(&name);
@@ -320,60 +342,26 @@ static void check_targets(struct checks *c, const struct ss_config *cfg, struct 
 static void check_aws_sources(struct checks *c, const struct ss_config *cfg, struct ss_http *h,
 			      struct ss_aws_chain *chain)
 {
-	const struct ss_aws_creds *cr;
-	struct ss_buf err, name, note;
+	struct ss_buf name;
 	size_t i;
 
 	if (chain == NULL)
 		return;
-	ss_buf_init(&err, 0);
 	ss_buf_init(&name, 0);
-	ss_buf_init(&note, 0);
 	for (i = 0; i < cfg->nsources; i++) {
 		const struct ss_config_source *s = &cfg->sources[i];
 		const char *region = s->region ? s->region : cfg->aws.region;
-		struct ss_sm_scope sc;
-		struct ss_sm_filter f;
-		struct ss_sm_set *set = NULL;
 
 		if (s->kind != SS_SOURCE_AWS)
 			continue;
 		begin(c);
-		ss_buf_reset(&err);
 		ss_buf_reset(&name);
-		ss_buf_reset(&note);
 		(void)!ss_buf_addf(&name, "aws: source %s (%s%s%s) listable", s->name,
 				   region ? region : "?", s->prefix && s->prefix[0] ? ", " : "",
 				   s->prefix ? s->prefix : "");
-		if (region == NULL) {
-			record(c, name.data, 0, "no region: set its region or aws.region");
-			continue;
-		}
-		if (ss_aws_creds_for_role(chain, s->role_arn, &cr, &err) != SS_OK) {
-			record(c, name.data, 0, err.data);
-			continue;
-		}
-		memset(&sc, 0, sizeof(sc));
-		sc.h = h;
-		sc.creds = cr;
-		sc.region = region;
-		sc.role_arn = s->role_arn;
-		memset(&f, 0, sizeof(f));
-		f.name_prefix = s->prefix && s->prefix[0] ? s->prefix : NULL;
-		f.exclude_deleted = 1;
-		if (ss_sm_list(&sc, &f, &set, &err) == SS_OK) {
-			size_t n = set ? set->n : 0;
-
-			(void)!ss_buf_addf(&note, "%zu secret%s", n, n == 1 ? "" : "s");
-			record(c, name.data, 1, note.data);
-		} else {
-			record(c, name.data, 0, err.data);
-		}
-		ss_sm_set_free(set);
+		check_listable(c, name.data, h, chain, s->role_arn, region, s->prefix, 1);
 	}
-	ss_buf_free(&err);
 	ss_buf_free(&name);
-	ss_buf_free(&note);
 }
 
 static void check_drift(struct checks *c, const struct ss_cli *cli, struct ss_config *cfg,
